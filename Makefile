@@ -1,0 +1,131 @@
+# djfast: the two commands are `make bench` and `make test`; both set up what they need.
+#
+#   make bench   system packages, .venv, the package built from source, then the benchmarks
+#   make test    the same set-up, then lint, Check (plain, valgrind, ASan/UBSan), sdist, pytest
+#
+# System packages come from apt-get when running as root; otherwise the exact command is printed.
+
+PYTHON ?= python3
+VENV ?= .venv
+VPY := $(VENV)/bin/python
+BENCH_ARGS ?=
+PYTEST_ARGS ?=
+
+BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev
+TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd
+
+CORE_SRC := $(sort $(wildcard csrc/core/*.c))
+CORE_HDR := $(sort $(wildcard csrc/core/*.h))
+PY_SRC := $(sort $(wildcard csrc/py/*.c))
+PY_HDR := $(sort $(wildcard csrc/py/*.h))
+CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
+CTEST_BIN := $(patsubst tests/c/%.c,build/ctest/%,$(CTEST_SRC))
+CTEST_ASAN := $(patsubst tests/c/%.c,build/ctest-asan/%,$(CTEST_SRC))
+CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash check 2>/dev/null)
+CCHECK_FLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror -g -Icsrc/core -Itests/c
+MEMCACHED_PORT ?= 11211
+
+.PHONY: all bench test deps deps-build deps-test venv build lint format ctest ctest-valgrind \
+        ctest-asan pytest sdist-check clean
+
+all: build
+
+# ---------------------------------------------------------------- set-up
+define ensure_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "djfast: installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "djfast: missing Debian packages; run:  sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps-build:
+	$(call ensure_debs,$(BUILD_DEBS))
+
+deps-test: deps-build
+	$(call ensure_debs,$(TEST_DEBS))
+
+$(VENV)/.installed: pyproject.toml setup.py
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip "setuptools>=77" wheel
+	$(VPY) -m pip install -q --no-build-isolation -e '.[test]'
+	@touch $@
+
+venv: deps-build $(VENV)/.installed
+
+# Rebuild the extension in place whenever a C file changed (the editable install imports it).
+build: venv
+	@$(VPY) setup.py -q build_ext --inplace 2>&1 | grep -v '^running\|^copying' || true
+	@$(VPY) -c "import djfast._djfast"
+
+# ---------------------------------------------------------------- the two commands
+bench: build
+	$(VPY) -m djfast.bench $(BENCH_ARGS)
+
+test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest
+	@echo "djfast: every test suite passed"
+
+# ---------------------------------------------------------------- lint
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	clang-format --dry-run -Werror $(CORE_SRC) $(CORE_HDR) $(PY_SRC) $(PY_HDR) $(CTEST_SRC) tests/c/*.h
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem --std=c99 -Icsrc/core $(CORE_SRC)
+	clang-tidy --quiet $(CORE_SRC) -- -std=c99 -Icsrc/core
+	clang-tidy --quiet $(PY_SRC) -- -Icsrc/core -Icsrc/py $$($(VPY) -c "import sysconfig; print('-I' + sysconfig.get_paths()['include'])")
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	clang-format -i $(CORE_SRC) $(CORE_HDR) $(PY_SRC) $(PY_HDR) $(CTEST_SRC) tests/c/*.h
+
+# ---------------------------------------------------------------- C tests (Check)
+build/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/check_main.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CCHECK_FLAGS) -O1 -o $@ $< $(CORE_SRC) $(CLIBS)
+
+build/ctest-asan/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/check_main.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CCHECK_FLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer -o $@ $< $(CORE_SRC) $(CLIBS)
+
+ctest: deps-test $(CTEST_BIN)
+	@set -e; for t in $(CTEST_BIN); do echo "== $$t"; $$t; done
+
+ctest-valgrind: deps-test $(CTEST_BIN)
+	@set -e; for t in $(CTEST_BIN); do echo "== valgrind $$t"; \
+	  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    --show-leak-kinds=definite $$t; done
+
+ctest-asan: deps-test $(CTEST_ASAN)
+	@set -e; for t in $(CTEST_ASAN); do echo "== asan+ubsan $$t"; \
+	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# ---------------------------------------------------------------- packaging
+# The sdist must carry everything needed to build: build it, build a wheel from it, import it.
+sdist-check: venv
+	@rm -rf build/sdist && mkdir -p build/sdist
+	$(VPY) -m build --sdist --no-isolation -o build/sdist . >/dev/null
+	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w build/sdist build/sdist/djfast-*.tar.gz
+	$(VPY) -m pip install -q --no-deps --target build/sdist/site build/sdist/djfast-*.whl
+	cd build/sdist && PYTHONPATH=site ../../$(VPY) -c \
+	  "import djfast._djfast as m, os; assert os.path.abspath(m.__file__).startswith(os.path.abspath('site')), m.__file__; print('sdist OK:', m.__file__)"
+
+# ---------------------------------------------------------------- pytest (with memcached)
+pytest: deps-test build
+	@started=""; \
+	if ! (exec 3<>/dev/tcp/127.0.0.1/$(MEMCACHED_PORT)) 2>/dev/null; then \
+	  memcached -d -l 127.0.0.1 -p $(MEMCACHED_PORT) -U 0 -u $$(id -un) -P $(CURDIR)/build/memcached.pid && started=1; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do (exec 3<>/dev/tcp/127.0.0.1/$(MEMCACHED_PORT)) 2>/dev/null && break; sleep 0.2; done; \
+	fi; \
+	$(VPY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ -n "$$started" ] && [ -f build/memcached.pid ]; then kill $$(cat build/memcached.pid) 2>/dev/null; rm -f build/memcached.pid; fi; \
+	exit $$rc
+
+clean:
+	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis

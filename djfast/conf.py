@@ -1,0 +1,170 @@
+"""djfast settings: one optional ``DJFAST`` dict, merged with defaults and validated.
+
+Read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
+``override_settings(DJFAST=...)``. The same validation backs the system check
+(``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
+message if a bad value is read at run time without the checks having run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    "COMPRESSION": {
+        "MIN_LENGTH": 200,
+        "GZIP_LEVEL": 6,
+        "ZSTD_LEVEL": 3,
+        "ENCODINGS": ["zstd", "gzip"],
+        "STREAM_CHUNK_SIZE": 65536,
+    },
+    "CSV": {"CHUNK_SIZE": 65536},
+    "BULK": {"BATCH_SIZE": 5000},
+    "CACHE_KEY_SECRET": None,
+}
+
+KNOWN_ENCODINGS = ("zstd", "gzip")
+MAX_CHUNK_SIZE = 64 * 1024 * 1024
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str, Any], str | None]:
+    def check(path: str, value: Any) -> str | None:
+        if type(value) is not int:
+            return f"{path} must be an integer, not {type(value).__name__} ({value!r})."
+        if not lo <= value <= hi:
+            return f"{path} must be between {lo} and {hi}, not {value}."
+        return None
+
+    return check
+
+
+def _encodings(path: str, value: Any) -> str | None:
+    if not isinstance(value, (list, tuple)) or not value:
+        return f"{path} must be a non-empty list drawn from {list(KNOWN_ENCODINGS)}, not {value!r}."
+    unknown = [v for v in value if v not in KNOWN_ENCODINGS]
+    if unknown:
+        return f"{path} has unknown encodings {unknown!r}; allowed: {list(KNOWN_ENCODINGS)}."
+    if len(set(value)) != len(value):
+        return f"{path} lists an encoding twice: {value!r}."
+    return None
+
+
+def _secret(path: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, bytes)) or not value:
+        return f"{path} must be None or a non-empty str or bytes, not {value!r}."
+    return None
+
+
+VALIDATORS: dict[str, Any] = {
+    "COMPRESSION": {
+        "MIN_LENGTH": _int_in(0, 2**31 - 1),
+        "GZIP_LEVEL": _int_in(1, 9),
+        "ZSTD_LEVEL": _int_in(-7, 22),
+        "ENCODINGS": _encodings,
+        "STREAM_CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE),
+    },
+    "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
+    "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},
+    "CACHE_KEY_SECRET": _secret,
+}
+
+
+def validate(user: Any) -> list[str]:
+    """Return a message for each problem in a ``DJFAST`` value (empty when it is valid)."""
+    if user is None:
+        return []
+    if not isinstance(user, dict):
+        return [f"DJFAST must be a dict, not {type(user).__name__}."]
+    errors: list[str] = []
+    for key, value in user.items():
+        spec = VALIDATORS.get(key)
+        path = f'DJFAST["{key}"]'
+        if spec is None:
+            errors.append(f"{path} is not a djfast setting; known: {sorted(VALIDATORS)}.")
+        elif isinstance(spec, dict):
+            if not isinstance(value, dict):
+                errors.append(f"{path} must be a dict, not {type(value).__name__}.")
+                continue
+            for sub, subvalue in value.items():
+                check = spec.get(sub)
+                subpath = f'{path}["{sub}"]'
+                if check is None:
+                    errors.append(f"{subpath} is not a djfast setting; known: {sorted(spec)}.")
+                else:
+                    msg = check(subpath, subvalue)
+                    if msg:
+                        errors.append(msg)
+        else:
+            msg = spec(path, value)
+            if msg:
+                errors.append(msg)
+    return errors
+
+
+def merged(user: Any) -> dict[str, Any]:
+    """Return the defaults with ``user`` (already validated) merged over them."""
+    result = copy.deepcopy(DEFAULTS)
+    for key, value in (user or {}).items():
+        if isinstance(result.get(key), dict):
+            result[key].update(value)
+        else:
+            result[key] = value
+    return result
+
+
+class DjfastSettings:
+    """Lazy, cached view of ``settings.DJFAST`` with defaults; reset when settings change."""
+
+    def __init__(self) -> None:
+        self._merged: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        from django.conf import settings
+
+        user = getattr(settings, "DJFAST", None)
+        errors = validate(user)
+        if errors:
+            raise ImproperlyConfigured(" ".join(errors))
+        self._merged = merged(user)
+        return self._merged
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        data = self._merged if self._merged is not None else self._load()
+        try:
+            return data[name]
+        except KeyError:
+            raise AttributeError(f"djfast has no setting {name!r}") from None
+
+    def reload(self) -> None:
+        self._merged = None
+        for callback in _reset_callbacks:
+            callback()
+
+
+_reset_callbacks: list[Callable[[], None]] = []
+
+
+def on_reset(callback: Callable[[], None]) -> Callable[[], None]:
+    """Register a callback run when ``DJFAST`` or ``SECRET_KEY`` changes (cached derived values)."""
+    _reset_callbacks.append(callback)
+    return callback
+
+
+djfast_settings = DjfastSettings()
+
+
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("DJFAST", "SECRET_KEY"):
+        djfast_settings.reload()
+
+
+setting_changed.connect(_setting_changed)

@@ -1,0 +1,34 @@
+"""Shared fixtures: service detection (skip only when a server is truly absent)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+SERVICES = {
+    "postgresql": ("127.0.0.1", 5432, "PostgreSQL"),
+    "mysql": ("127.0.0.1", 3306, "MariaDB/MySQL"),
+    "redis": ("127.0.0.1", 6379, "Redis"),
+    "memcached": ("127.0.0.1", 11211, "memcached"),
+}
+
+_reachable: dict[str, bool] = {}
+
+
+def service_reachable(name: str) -> bool:
+    if name not in _reachable:
+        host, port, _ = SERVICES[name]
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                _reachable[name] = True
+        except OSError:
+            _reachable[name] = False
+    return _reachable[name]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name, (host, port, label) in SERVICES.items():
+            if item.get_closest_marker(name) and not service_reachable(name):
+                item.add_marker(pytest.mark.skip(reason=f"{label} is not running on {host}:{port}"))
