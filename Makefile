@@ -66,7 +66,7 @@ build: venv
 bench: build
 	$(VPY) -m djfast.bench $(BENCH_ARGS)
 
-test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest
+test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest pytest-django42
 	@echo "djfast: every test suite passed"
 
 # ---------------------------------------------------------------- lint
@@ -117,15 +117,32 @@ sdist-check: venv
 	  "import djfast._djfast as m, os; assert os.path.abspath(m.__file__).startswith(os.path.abspath('site')), m.__file__; print('sdist OK:', m.__file__)"
 
 # ---------------------------------------------------------------- pytest (with memcached)
+# The suite runs twice: on Django 5.2 LTS (.venv) and on Django 4.2 LTS (.venv-django42, same
+# extension built in place, imported from the source tree).
+DJ42_VENV := .venv-django42
+$(DJ42_VENV)/.installed: pyproject.toml
+	@test -x $(DJ42_VENV)/bin/python || $(PYTHON) -m venv $(DJ42_VENV)
+	$(DJ42_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DJ42_VENV)/bin/python -m pip install -q "Django>=4.2,<4.3" $$($(VPY) -c "import tomllib; t = tomllib.load(open('pyproject.toml', 'rb')); print(' '.join(repr(d) for d in t['project']['optional-dependencies']['test'] if not d.startswith(('Django', 'ruff', 'build'))))" | tr -d "'")
+	@touch $@
+
+pytest-django42: deps-test build $(DJ42_VENV)/.installed
+	$(call run_pytest,env PYTHONPATH=$(CURDIR) $(DJ42_VENV)/bin/python)
+
 pytest: deps-test build
+	$(call run_pytest,$(VPY))
+
+# $(1): the python to run pytest with. memcached is started for the run when it is not up.
+define run_pytest
 	@started=""; \
 	if ! (exec 3<>/dev/tcp/127.0.0.1/$(MEMCACHED_PORT)) 2>/dev/null; then \
 	  memcached -d -l 127.0.0.1 -p $(MEMCACHED_PORT) -U 0 -u $$(id -un) -P $(CURDIR)/build/memcached.pid && started=1; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do (exec 3<>/dev/tcp/127.0.0.1/$(MEMCACHED_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	fi; \
-	$(VPY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	$(1) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ -n "$$started" ] && [ -f build/memcached.pid ]; then kill $$(cat build/memcached.pid) 2>/dev/null; rm -f build/memcached.pid; fi; \
 	exit $$rc
+endef
 
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis

@@ -32,3 +32,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name, (host, port, label) in SERVICES.items():
             if item.get_closest_marker(name) and not service_reachable(name):
                 item.add_marker(pytest.mark.skip(reason=f"{label} is not running on {host}:{port}"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    import django
+
+    from djfast import _djfast
+
+    return f"django {django.get_version()}; djfast extension {_djfast.__file__}"
