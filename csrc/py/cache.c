@@ -391,8 +391,33 @@ typedef struct djf_keymaker {
     PyObject *key_prefix; /* as the backend's key_prefix */
     PyObject *version;    /* the backend's default version */
     PyObject *on_bad;     /* Django's validate_key, called with a key that has a problem */
+    PyObject *owner;      /* weak reference to the backend passed first to on_bad, or NULL */
     int mode;
 } djf_keymaker;
+
+/* Calls on_bad(owner, key) (or on_bad(key) without an owner). Returns its result, or NULL
+ * with an exception set (ReferenceError once the owner is gone). */
+static PyObject *report_bad_key(djf_keymaker *self, PyObject *key)
+{
+    PyObject *owner;
+    PyObject *res;
+
+    if (self->owner == NULL) {
+        return PyObject_CallOneArg(self->on_bad, key);
+    }
+    owner = PyWeakref_GetObject(self->owner); /* borrowed */
+    if (owner == NULL) {
+        return NULL;
+    }
+    if (owner == Py_None) {
+        PyErr_SetString(PyExc_ReferenceError, "the cache backend of this KeyMaker is gone");
+        return NULL;
+    }
+    Py_INCREF(owner);
+    res = PyObject_CallFunctionObjArgs(self->on_bad, owner, key, NULL);
+    Py_DECREF(owner);
+    return res;
+}
 
 /* keymaker(key, version=None): returns the made and validated key, or NULL with an exception
  * set (a warning turned error, InvalidCacheKey, or the key function's own). */
@@ -432,7 +457,7 @@ static PyObject *keymaker_call(PyObject *obj, PyObject *const *args, size_t narg
     /* A short djfast key is safe by construction; anything else is scanned, and Django's own
      * validate_key runs only when the scan finds a problem (or the key is not a plain str). */
     if (hashed && (!PyUnicode_CheckExact(made) || django_problems(made) != 0)) {
-        ok = PyObject_CallOneArg(self->on_bad, made);
+        ok = report_bad_key(self, made);
         if (ok == NULL) {
             Py_CLEAR(made);
         }
@@ -441,11 +466,15 @@ static PyObject *keymaker_call(PyObject *obj, PyObject *const *args, size_t narg
     return made;
 }
 
-/* KeyMaker(key_func, key_prefix, version, on_bad, mode): returns the new object, or NULL with
- * an exception set. */
+/* KeyMaker(key_func, key_prefix, version, on_bad, mode, owner=None): returns the new object,
+ * or NULL with an exception set. With an owner, only a weak reference to it is kept (so a
+ * backend holding its KeyMaker is no reference cycle) and on_bad is called as on_bad(owner,
+ * key). */
 static PyObject *keymaker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"key_func", "key_prefix", "version", "on_bad", "mode", NULL};
+    static char *kwlist[] = {"key_func", "key_prefix", "version", "on_bad", "mode", "owner", NULL};
+    PyObject *owner = Py_None;
+    PyObject *owner_ref = NULL;
     PyObject *key_func;
     PyObject *key_prefix;
     PyObject *version;
@@ -453,8 +482,8 @@ static PyObject *keymaker_new(PyTypeObject *type, PyObject *args, PyObject *kwds
     int mode;
     djf_keymaker *self;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOi:KeyMaker", kwlist, &key_func, &key_prefix,
-                                     &version, &on_bad, &mode)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOi|O:KeyMaker", kwlist, &key_func, &key_prefix,
+                                     &version, &on_bad, &mode, &owner)) {
         return NULL;
     }
     if (mode < KM_DJANGO || mode > KM_CALL) {
@@ -465,10 +494,18 @@ static PyObject *keymaker_new(PyTypeObject *type, PyObject *args, PyObject *kwds
         PyErr_SetString(PyExc_TypeError, "KeyMaker needs a callable on_bad (and key_func)");
         return NULL;
     }
+    if (owner != Py_None) {
+        owner_ref = PyWeakref_NewRef(owner, NULL);
+        if (owner_ref == NULL) {
+            return NULL;
+        }
+    }
     self = (djf_keymaker *)type->tp_alloc(type, 0);
     if (self == NULL) {
+        Py_XDECREF(owner_ref);
         return NULL;
     }
+    self->owner = owner_ref;
     self->vectorcall = keymaker_call;
     self->key_func = Py_NewRef(key_func);
     self->key_prefix = Py_NewRef(key_prefix);
@@ -487,6 +524,7 @@ static int keymaker_traverse(PyObject *obj, visitproc visit, void *arg)
     Py_VISIT(self->key_prefix);
     Py_VISIT(self->version);
     Py_VISIT(self->on_bad);
+    Py_VISIT(self->owner);
     return 0;
 }
 
@@ -498,6 +536,7 @@ static int keymaker_clear(PyObject *obj)
     Py_CLEAR(self->key_prefix);
     Py_CLEAR(self->version);
     Py_CLEAR(self->on_bad);
+    Py_CLEAR(self->owner);
     return 0;
 }
 
@@ -521,7 +560,7 @@ static PyMemberDef keymaker_members[] = {
 };
 
 static PyType_Slot keymaker_slots[] = {
-    {Py_tp_doc, "KeyMaker(key_func, key_prefix, version, on_bad, mode)\n--\n\n"
+    {Py_tp_doc, "KeyMaker(key_func, key_prefix, version, on_bad, mode, owner=None)\n--\n\n"
                 "make_and_validate_key for one cache backend instance (see djfast.cache)."},
     {Py_tp_new, keymaker_new},
     {Py_tp_call, PyVectorcall_Call},

@@ -85,10 +85,14 @@ class FastKeyMixin:
             mode = _MODE_DJFAST
         else:
             mode = _MODE_CALL
-        # Django's own validate_key (the next class after this mixin): only called for a key
-        # the C scan found a problem with, so the warnings/errors are exactly Django's.
-        on_bad = super().validate_key
-        d["make_and_validate_key"] = _KeyMaker(key_func, self.key_prefix, self.version, on_bad, mode)
+        # Django's own validate_key (the next class after this mixin), called as
+        # validate_key(self, key) only for a key the C scan found a problem with, so the
+        # warnings/errors are exactly Django's. The KeyMaker keeps only a weak reference to
+        # self: no reference cycle, so a backend's connections close as soon as it is dropped.
+        django_validate = super(FastKeyMixin, cls).validate_key
+        d["make_and_validate_key"] = _KeyMaker(
+            key_func, self.key_prefix, self.version, django_validate, mode, self
+        )
 
     def validate_key(self, key: Any) -> None:
         if type(key) is not str or _problems(key):
