@@ -21,8 +21,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 
 _DJFAST_MAKE_KEY = "djfast.cache.make_key"
-# ":<version>:h:" plus 32 hex digits follow the prefix in a hashed key.
-_HASHED_SUFFIX = len(":h:") + 32 + 1
+# ":h:" plus 32 hex digits follow "<prefix>:<version>" in a hashed key.
+_HASHED_SUFFIX = len(":h:") + 32
 
 
 def _uses_djfast_make_key(config: Any) -> bool:
