@@ -108,9 +108,7 @@ def test_locmem_same_as_django_with_djfast_key_function(key):
 @given(key=keys)
 @hyp
 def test_filebased_same_as_django(tmp_path, key):
-    differential(
-        *pair(filebased.FileBasedCache, backends.FileBasedCache, str(tmp_path / "c")), key
-    )
+    differential(*pair(filebased.FileBasedCache, backends.FileBasedCache, str(tmp_path / "c")), key)
 
 
 @pytest.mark.django_db
@@ -179,7 +177,8 @@ def test_warnings_in_djangos_order_and_as_errors():
 
 @pytest.mark.memcached
 @pytest.mark.parametrize(
-    "key", ["k" * 400, "ключ-" * 80, "with spaces and\ttabs", "line\nbreak", "\ud800lone", "😀" * 70]
+    "key",
+    ["k" * 400, "ключ-" * 80, "with spaces and\ttabs", "line\nbreak", "\ud800lone", "😀" * 70],
 )
 def test_memcached_round_trip_with_djfast_make_key(key):
     cache = backends.PyMemcacheCache(
@@ -207,7 +206,9 @@ def test_memcached_round_trip_with_djangos_cache_class_and_djfast_key_function()
 @pytest.mark.redis
 def test_redis_round_trip_keeps_prefix_version_layout():
     prefix = f"djfast-test-{uuid.uuid4().hex}"
-    cache = backends.RedisCache("redis://127.0.0.1:6379", {"KEY_FUNCTION": make_key, "KEY_PREFIX": prefix})
+    cache = backends.RedisCache(
+        "redis://127.0.0.1:6379", {"KEY_FUNCTION": make_key, "KEY_PREFIX": prefix}
+    )
     key = "a key with spaces " * 20
     cache.set(key, [1, 2])
     assert cache.get(key) == [1, 2]

@@ -43,8 +43,16 @@ def make_response(kind):
     raise AssertionError(kind)
 
 
-KINDS = ["plain", "empty", "streaming", "no-store", "no-store-upper", "own-etag",
-         "last-modified", "404"]
+KINDS = [
+    "plain",
+    "empty",
+    "streaming",
+    "no-store",
+    "no-store-upper",
+    "own-etag",
+    "last-modified",
+    "404",
+]
 
 
 def run(middleware_cls, kind, method="GET", **headers):
@@ -112,5 +120,9 @@ def test_if_modified_since_same_as_django(kind, since):
 def test_matching_etag_gives_304_and_other_content_gives_200():
     tag = run(ConditionalGetMiddleware, "plain")["ETag"]
     assert run(ConditionalGetMiddleware, "plain", **{"If-None-Match": tag}).status_code == 304
-    assert run(ConditionalGetMiddleware, "plain", **{"If-None-Match": "W/" + tag}).status_code == 304
-    assert run(ConditionalGetMiddleware, "last-modified", **{"If-None-Match": tag}).status_code == 200
+    assert (
+        run(ConditionalGetMiddleware, "plain", **{"If-None-Match": "W/" + tag}).status_code == 304
+    )
+    assert (
+        run(ConditionalGetMiddleware, "last-modified", **{"If-None-Match": tag}).status_code == 200
+    )

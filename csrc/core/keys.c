@@ -16,11 +16,31 @@ static int is_forbidden(uint32_t c)
     return c <= 0x20 || c == 0x7f;
 }
 
+/* Eight bytes at a time: a byte below 0x21 (SWAR "has less than") or equal to 0x7f ("has
+ * zero" after xor). Both tests are exact as booleans for any byte values. */
+#define DJF_ONES  UINT64_C(0x0101010101010101)
+#define DJF_HIGHS UINT64_C(0x8080808080808080)
+
+static int word_has_forbidden(uint64_t w)
+{
+    uint64_t below = (w - DJF_ONES * 0x21) & ~w & DJF_HIGHS;
+    uint64_t del = w ^ (DJF_ONES * 0x7f);
+
+    return (below | ((del - DJF_ONES) & ~del & DJF_HIGHS)) != 0;
+}
+
 int djf_key_forbidden_u8(const uint8_t *s, size_t n)
 {
-    size_t i;
+    size_t i = 0;
+    uint64_t w;
 
-    for (i = 0; i < n; i++) {
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (word_has_forbidden(w)) {
+            return 1;
+        }
+    }
+    for (; i < n; i++) {
         if (is_forbidden(s[i])) {
             return 1;
         }
@@ -122,8 +142,7 @@ size_t djf_key_utf8_len_u32(const uint32_t *s, size_t n)
     return len;
 }
 
-djf_status djf_key_secret_init(uint8_t secret[DJF_KEY_SECRET_SIZE], const void *material,
-                               size_t n)
+djf_status djf_key_secret_init(uint8_t secret[DJF_KEY_SECRET_SIZE], const void *material, size_t n)
 {
     if (material == NULL || n == 0) {
         return DJF_EINVAL;

@@ -41,8 +41,7 @@ size_t djf_key_utf8_len_u32(const uint32_t *s, size_t n);
 
 /* Derives a DJF_KEY_SECRET_SIZE-byte XXH3 secret from material of any non-zero length
  * (XXH3_generateSecret). Returns DJF_OK, or DJF_EINVAL when n is 0 or material is NULL. */
-djf_status djf_key_secret_init(uint8_t secret[DJF_KEY_SECRET_SIZE], const void *material,
-                               size_t n);
+djf_status djf_key_secret_init(uint8_t secret[DJF_KEY_SECRET_SIZE], const void *material, size_t n);
 
 /* Writes the keyed XXH3-128 of data in canonical (big-endian) byte order. Never fails. */
 void djf_key_hash128(uint8_t out[16], const void *data, size_t n,

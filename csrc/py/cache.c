@@ -42,8 +42,8 @@ const uint8_t *djf_cache_secret(djf_cache_state *st)
                      Py_TYPE(material)->tp_name);
         goto done;
     }
-    status = djf_key_secret_init(tmp, PyBytes_AS_STRING(material),
-                                 (size_t)PyBytes_GET_SIZE(material));
+    status =
+        djf_key_secret_init(tmp, PyBytes_AS_STRING(material), (size_t)PyBytes_GET_SIZE(material));
     if (status != DJF_OK) {
         (void)djf_raise_status(status, "cache-key secret");
         goto done;
@@ -385,8 +385,7 @@ static PyObject *cache_key_reset(PyObject *module, PyObject *unused)
 enum { KM_DJANGO = 0, KM_DJFAST = 1, KM_CALL = 2 };
 
 typedef struct djf_keymaker {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
+    PyObject_HEAD vectorcallfunc vectorcall;
     PyObject *key_func;   /* called in KM_CALL mode */
     PyObject *key_prefix; /* as the backend's key_prefix */
     PyObject *version;    /* the backend's default version */
@@ -604,8 +603,7 @@ int djf_cache_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddFunctions(module, cache_methods) < 0) {
         return -1;
     }
-    cst->keymaker_type =
-        (PyTypeObject *)PyType_FromModuleAndSpec(module, &keymaker_spec, NULL);
+    cst->keymaker_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &keymaker_spec, NULL);
     if (cst->keymaker_type == NULL) {
         return -1;
     }

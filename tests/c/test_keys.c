@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_generateSecret, XXH3_SECRET_DEFAULT_SIZE */
-#include <xxhash.h> /* the library itself, as the oracle (linked, not inline) */
+#include <xxhash.h>             /* the library itself, as the oracle (linked, not inline) */
 
 static int forbidden_byte(unsigned c)
 {
@@ -29,6 +29,29 @@ START_TEST(test_every_byte_is_classified_like_memcached)
         ck_assert_int_eq(djf_key_forbidden_u16(k16, 3), forbidden_byte(c));
         ck_assert_int_eq(djf_key_forbidden_u32(k32, 3), forbidden_byte(c));
         ck_assert_int_eq(djf_key_check(key, 3), forbidden_byte(c) ? DJF_KEY_FORBIDDEN : 0);
+    }
+}
+END_TEST
+
+/* Every byte value at every position of a word-sized scan, next to every other byte value:
+ * the eight-at-a-time test must agree with the byte-by-byte definition. */
+START_TEST(test_word_scan_agrees_with_bytewise_definition)
+{
+    uint8_t key[19];
+    unsigned c;
+    unsigned d;
+    size_t pos;
+
+    for (c = 0; c < 256; c++) {
+        for (d = 0; d < 256; d += 17) {
+            for (pos = 0; pos < sizeof key; pos++) {
+                memset(key, (int)(0x21 + d % 0x5e), sizeof key);
+                key[(pos + 3) % sizeof key] = (uint8_t)d;
+                key[pos] = (uint8_t)c;
+                ck_assert_int_eq(djf_key_forbidden_u8(key, sizeof key),
+                                 forbidden_byte(c) || forbidden_byte(d));
+            }
+        }
     }
 }
 END_TEST
@@ -106,9 +129,9 @@ END_TEST
  * code path (0, 1-3, 4-8, 9-16, 17-128, 129-240, long, and the AVX2 threshold). */
 START_TEST(test_hash128_known_answers_against_libxxhash)
 {
-    static const size_t lens[] = {0,   1,   3,   4,    8,    9,    16,   17,    128,    129,
-                                  240, 241, 250, 251,  1023, 1024, 1025, 4096,  65536,  100000,
-                                  102400, 1048577};
+    static const size_t lens[] = {0,    1,    3,     4,      8,      9,      16,   17,
+                                  128,  129,  240,   241,    250,    251,    1023, 1024,
+                                  1025, 4096, 65536, 100000, 102400, 1048577};
     const char material[] = "django-insecure-test-secret";
     uint8_t secret[DJF_KEY_SECRET_SIZE];
     uint8_t lib_secret[XXH3_SECRET_DEFAULT_SIZE];
@@ -124,15 +147,13 @@ START_TEST(test_hash128_known_answers_against_libxxhash)
     }
     ck_assert_int_eq(djf_key_secret_init(secret, material, sizeof material - 1), DJF_OK);
     ck_assert_int_eq(
-        XXH3_generateSecret(lib_secret, sizeof lib_secret, material, sizeof material - 1),
-        XXH_OK);
+        XXH3_generateSecret(lib_secret, sizeof lib_secret, material, sizeof material - 1), XXH_OK);
     ck_assert_mem_eq(secret, lib_secret, DJF_KEY_SECRET_SIZE);
 
     for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         djf_key_hash128(ours, data, lens[i], secret);
-        XXH128_canonicalFromHash(&theirs,
-                                 XXH3_128bits_withSecret(data, lens[i], lib_secret,
-                                                         sizeof lib_secret));
+        XXH128_canonicalFromHash(
+            &theirs, XXH3_128bits_withSecret(data, lens[i], lib_secret, sizeof lib_secret));
         ck_assert_mem_eq(ours, theirs.digest, 16);
 
         djf_key_hash128_plain(ours, data, lens[i]);
@@ -212,6 +233,7 @@ static Suite *keys_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_every_byte_is_classified_like_memcached);
+    tcase_add_test(tc, test_word_scan_agrees_with_bytewise_definition);
     tcase_add_test(tc, test_wide_units_above_ascii_are_allowed);
     tcase_add_test(tc, test_forbidden_byte_found_at_either_end);
     tcase_add_test(tc, test_length_limit_edges);
