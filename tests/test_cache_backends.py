@@ -308,3 +308,12 @@ def test_instance_overrides_are_honoured_and_undone():
     cache.make_and_validate_key = own
     cache.key_prefix = "p"  # must not replace the user's own function
     assert cache.make_and_validate_key("k") == "own"
+
+
+def test_key_maker_outliving_its_backend_says_so():
+    cache = backends.LocMemCache("gone", {})
+    key_maker = cache.make_and_validate_key
+    del cache
+    assert key_maker("ok") == ":1:ok"
+    with pytest.raises(ReferenceError):
+        key_maker("a b")

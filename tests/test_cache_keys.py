@@ -205,3 +205,24 @@ def test_memcache_key_problems_counts_characters_like_django():
     assert _djfast.memcache_key_problems("a\x7f") == _djfast.KEY_FORBIDDEN_CHARS
     with pytest.raises(TypeError):
         _djfast.memcache_key_problems(b"bytes")
+
+
+def test_missing_secret_is_a_clear_error_only_when_hashing():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with override_settings(SECRET_KEY=""):
+        assert make_key("short", "", 1) == ":1:short"  # never needs the secret
+        with pytest.raises(ImproperlyConfigured):
+            make_key("a b", "", 1)
+        with pytest.raises(ImproperlyConfigured):
+            make_template_fragment_key("f")
+    assert make_key("a b", "", 1).startswith(":1:h:")  # reloaded after the override
+
+
+def test_key_maker_rejects_bad_construction():
+    with pytest.raises(ValueError):
+        _djfast.KeyMaker(None, "", 1, print, 7)
+    with pytest.raises(TypeError):
+        _djfast.KeyMaker(None, "", 1, None, 0)
+    with pytest.raises(TypeError):
+        _djfast.KeyMaker(None, "", 1, print, 2)  # mode 2 needs a callable key_func
