@@ -90,7 +90,7 @@ static int part_init(key_part *p, PyObject *o)
 {
     p->owned = NULL;
     if (PyUnicode_CheckExact(o)) {
-        if (PyUnicode_READY(o) < 0) {
+        if (DJF_UNICODE_READY(o) < 0) {
             return -1;
         }
         part_set_str(p, o);
@@ -106,7 +106,7 @@ static int part_init(key_part *p, PyObject *o)
         }
     }
     p->owned = PyObject_Str(o);
-    if (p->owned == NULL || PyUnicode_READY(p->owned) < 0) {
+    if (p->owned == NULL || DJF_UNICODE_READY(p->owned) < 0) {
         return -1;
     }
     part_set_str(p, p->owned);
@@ -349,7 +349,7 @@ static PyObject *cache_key_problems(PyObject *module, PyObject *key)
                      Py_TYPE(key)->tp_name);
         return NULL;
     }
-    if (PyUnicode_READY(key) < 0) {
+    if (DJF_UNICODE_READY(key) < 0) {
         return NULL;
     }
     return PyLong_FromLong(django_problems(key));
@@ -398,21 +398,27 @@ typedef struct djf_keymaker {
  * with an exception set (ReferenceError once the owner is gone). */
 static PyObject *report_bad_key(djf_keymaker *self, PyObject *key)
 {
-    PyObject *owner;
+    PyObject *owner = NULL;
     PyObject *res;
 
     if (self->owner == NULL) {
         return PyObject_CallOneArg(self->on_bad, key);
     }
+#if PY_VERSION_HEX >= 0x030D0000
+    if (PyWeakref_GetRef(self->owner, &owner) < 0) {
+        return NULL;
+    }
+#else
     owner = PyWeakref_GetObject(self->owner); /* borrowed */
     if (owner == NULL) {
         return NULL;
     }
-    if (owner == Py_None) {
+    owner = owner == Py_None ? NULL : Py_NewRef(owner);
+#endif
+    if (owner == NULL) {
         PyErr_SetString(PyExc_ReferenceError, "the cache backend of this KeyMaker is gone");
         return NULL;
     }
-    Py_INCREF(owner);
     res = PyObject_CallFunctionObjArgs(self->on_bad, owner, key, NULL);
     Py_DECREF(owner);
     return res;

@@ -1,9 +1,18 @@
-/* djfast._djfast: a small vectorcall argument parser shared by the cache binding files. */
+/* djfast._djfast: helpers shared by the cache binding files: a small vectorcall argument
+ * parser and version shims. */
 #ifndef DJF_PY_CACHE_ARGS_H
 #define DJF_PY_CACHE_ARGS_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+/* Strings are always "ready" from 3.12 on, where PyUnicode_READY is deprecated.
+ * DJF_UNICODE_READY returns 0, or -1 with an exception set. */
+#if PY_VERSION_HEX < 0x030C0000
+#define DJF_UNICODE_READY(o) PyUnicode_READY(o)
+#else
+#define DJF_UNICODE_READY(o) 0
+#endif
 
 /* Fills out[0..n) from the positional arguments, then from the keywords (NULL where absent);
  * the first `required` must be present. Returns 0, or -1 with a TypeError set. */

@@ -69,7 +69,10 @@ static int append_vary(vary_buf *vb, PyObject *item)
     if (s == NULL) {
         goto done;
     }
-    if (PyUnicode_IS_READY(s) && PyUnicode_IS_ASCII(s)) {
+    if (DJF_UNICODE_READY(s) < 0) {
+        goto done;
+    }
+    if (PyUnicode_IS_ASCII(s)) {
         utf8 = (const char *)PyUnicode_DATA(s);
         n = PyUnicode_GET_LENGTH(s);
     } else {
@@ -150,7 +153,10 @@ static PyObject *fragment_key_str(PyObject *name, const char hex[DJF_KEY_HEX_LEN
     PyObject *res;
     Py_UCS1 *out;
 
-    if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_READY(name) || !PyUnicode_IS_ASCII(name) ||
+    if (PyUnicode_CheckExact(name) && DJF_UNICODE_READY(name) < 0) {
+        return NULL;
+    }
+    if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name) ||
         PyUnicode_GET_LENGTH(name) > PY_SSIZE_T_MAX / 2) {
         return PyUnicode_FromFormat(DJF_FRAGMENT_HEAD "%S.%.32s", name, hex);
     }
