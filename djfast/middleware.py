@@ -1,0 +1,1 @@
+from djfast.cache.conditional import ConditionalGetMiddleware  # noqa: F401
