@@ -317,3 +317,25 @@ def test_key_maker_outliving_its_backend_says_so():
     assert key_maker("ok") == ":1:ok"
     with pytest.raises(ReferenceError):
         key_maker("a b")
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_backend_copies_like_djangos_and_keeps_its_own_key_maker(deep, tmp_path):
+    import copy
+
+    # LocMemCache holds a lock, so Django's own cannot be deep-copied: deep copies use files.
+    if deep:
+        ours = backends.FileBasedCache(str(tmp_path / "a"), {"KEY_PREFIX": "p", "VERSION": 3})
+        django = filebased.FileBasedCache(str(tmp_path / "b"), {"KEY_PREFIX": "p", "VERSION": 3})
+    else:
+        ours = backends.LocMemCache("copy-test", {"KEY_PREFIX": "p", "VERSION": 3})
+        django = locmem.LocMemCache("copy-test", {"KEY_PREFIX": "p", "VERSION": 3})
+    copier = copy.deepcopy if deep else copy.copy
+    ours_copy, django_copy = copier(ours), copier(django)
+    assert type(ours_copy.__dict__["make_and_validate_key"]) is _djfast.KeyMaker
+    assert ours_copy.make_and_validate_key("k") == django_copy.make_and_validate_key("k")
+    # the copy's key maker follows the copy, not the original
+    ours_copy.key_prefix = "other"
+    django_copy.key_prefix = "other"
+    assert ours_copy.make_and_validate_key("k") == django_copy.make_and_validate_key("k")
+    assert ours.make_and_validate_key("k") == django.make_and_validate_key("k")

@@ -94,6 +94,18 @@ class FastKeyMixin:
             key_func, self.key_prefix, self.version, django_validate, mode, self
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # copy/deepcopy/pickle: the C KeyMaker is derived state, rebuilt by __setstate__.
+        state = dict(self.__dict__)
+        if type(state.get("make_and_validate_key")) is _KeyMaker:
+            del state["make_and_validate_key"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_djfast_ready" in state:
+            self._djfast_refresh()
+
     def validate_key(self, key: Any) -> None:
         if type(key) is not str or _problems(key):
             super().validate_key(key)
