@@ -250,9 +250,7 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
             return _new_stream(encoding, max_random_bytes, flush_each)
 
         if response.is_async:
-            response.streaming_content = acompress_iterator(
-                response.streaming_content, make_stream
-            )
+            response.streaming_content = acompress_iterator(response.streaming_content, make_stream)
         else:
             response.streaming_content = compress_iterator(response.streaming_content, make_stream)
         # The compressed size is unknown until the stream ends.

@@ -40,7 +40,9 @@ def decode(encoding: str, data: bytes) -> bytes:
     return one_gzip_member(data) if encoding == "gzip" else one_zstd_frame(data)
 
 
-def run_stream(encoding: str, chunks: list[bytes], level: int | None = None, **kwargs: Any) -> bytes:
+def run_stream(
+    encoding: str, chunks: list[bytes], level: int | None = None, **kwargs: Any
+) -> bytes:
     if level is None:
         level = 6 if encoding == "gzip" else 3
     s = _djfast.CompressStream(encoding, level, **kwargs)

@@ -25,7 +25,9 @@ from django.test import RequestFactory
 from djfast import compression
 from djfast.middleware import GZipMiddleware
 
-LONG_TEXT = b"".join(b"<p>Paragraph %d of a page that compresses well.</p>\n" % i for i in range(120))
+LONG_TEXT = b"".join(
+    b"<p>Paragraph %d of a page that compresses well.</p>\n" % i for i in range(120)
+)
 INCOMPRESSIBLE = random.Random(5).randbytes(5000)
 
 ACCEPT_ENCODINGS = [
@@ -164,8 +166,8 @@ class _DeterministicOurs(GZipMiddleware):
 
 @pytest.mark.parametrize("kind", ["long", "strong-etag", "404", "file"])
 def test_no_random_bytes_gives_the_same_header_bytes(kind: str) -> None:
-    dj, dj_body = _run(_DeterministicDjango, "gzip", RESPONSES[kind])
-    ours, our_body = _run(_DeterministicOurs, "gzip", RESPONSES[kind])
+    _dj, dj_body = _run(_DeterministicDjango, "gzip", RESPONSES[kind])
+    _ours, our_body = _run(_DeterministicOurs, "gzip", RESPONSES[kind])
     assert our_body[:10] == dj_body[:10]
     assert our_body[3] == 0  # no FNAME at all
     # and deterministic: twice the same bytes
@@ -179,12 +181,12 @@ def test_sync_stream_is_byte_identical_to_django(kind: str, draw: int | None) ->
     compress_sequence, padding included (event streams flush per chunk, so only the payload
     and header are compared there)."""
     if draw is None:
-        dj, dj_body = _run(_DeterministicDjango, "gzip", RESPONSES[kind])
-        ours, our_body = _run(_DeterministicOurs, "gzip", RESPONSES[kind])
+        _dj, dj_body = _run(_DeterministicDjango, "gzip", RESPONSES[kind])
+        _ours, our_body = _run(_DeterministicOurs, "gzip", RESPONSES[kind])
     else:
         with mock.patch("django.utils.text.secrets.randbelow", return_value=draw) as m:
-            dj, dj_body = _run(DjangoGZip, "gzip", RESPONSES[kind])
-            ours, our_body = _run(GZipMiddleware, "gzip", RESPONSES[kind])
+            _dj, dj_body = _run(DjangoGZip, "gzip", RESPONSES[kind])
+            _ours, our_body = _run(GZipMiddleware, "gzip", RESPONSES[kind])
         assert all(call.args == (100,) for call in m.call_args_list)
     assert_one_gzip_member(our_body)
     if kind == "event-stream":
@@ -198,8 +200,8 @@ def test_sync_stream_is_byte_identical_to_django(kind: str, draw: int | None) ->
 @pytest.mark.parametrize("draw", [0, 1, 42, 99])
 def test_whole_body_padding_matches_compress_string(draw: int) -> None:
     with mock.patch("django.utils.text.secrets.randbelow", return_value=draw) as m:
-        dj, dj_body = _run(DjangoGZip, "gzip", RESPONSES["long"])
-        ours, our_body = _run(GZipMiddleware, "gzip", RESPONSES["long"])
+        _dj, dj_body = _run(DjangoGZip, "gzip", RESPONSES["long"])
+        _ours, our_body = _run(GZipMiddleware, "gzip", RESPONSES["long"])
     m.assert_called_with(100)
     # FNAME is set even for an empty name: header, b"a" * draw, NUL
     header = 10 + draw + 1

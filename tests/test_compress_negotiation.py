@@ -4,8 +4,8 @@ GZipMiddleware's rules; settings, the system check, and streams that end early o
 from __future__ import annotations
 
 import asyncio
-import os
 import gzip
+import os
 import re
 import zlib
 from fractions import Fraction
@@ -88,8 +88,13 @@ def reference_choice(header: str | None, order: tuple[str, ...]) -> str | None:
         name = m.group(1).lower()
         q = Fraction(1)
         params = [p for p in (m.group(2) or "").split(";") if p.strip()]
-        qparams = [p for p in params if p.strip().lower().startswith("q") and "=" in p
-                   and p.split("=")[0].strip().lower() == "q"]
+        qparams = [
+            p
+            for p in params
+            if p.strip().lower().startswith("q")
+            and "=" in p
+            and p.split("=")[0].strip().lower() == "q"
+        ]
         if qparams:
             qm = _Q.match(qparams[0])
             if not qm:
@@ -112,24 +117,59 @@ def reference_choice(header: str | None, order: tuple[str, ...]) -> str | None:
 
 
 _codings = st.sampled_from(
-    ["gzip", "GZIP", "Gzip", "zstd", "ZSTD", "br", "deflate", "identity", "*", "x-gzip",
-     "compress", "gzipx"]
+    [
+        "gzip",
+        "GZIP",
+        "Gzip",
+        "zstd",
+        "ZSTD",
+        "br",
+        "deflate",
+        "identity",
+        "*",
+        "x-gzip",
+        "compress",
+        "gzipx",
+    ]
 )
 _qvalues = st.sampled_from(
-    ["0", "0.", "0.0", "0.000", "0.001", "0.5", "0.25", "0.999", "1", "1.", "1.0", "1.000",
-     "1.5", "2", "-1", "0.0001", "abc", "", " 0.8"]
+    [
+        "0",
+        "0.",
+        "0.0",
+        "0.000",
+        "0.001",
+        "0.5",
+        "0.25",
+        "0.999",
+        "1",
+        "1.",
+        "1.0",
+        "1.000",
+        "1.5",
+        "2",
+        "-1",
+        "0.0001",
+        "abc",
+        "",
+        " 0.8",
+    ]
 )
-_element = st.tuples(_codings, st.none() | _qvalues, st.sampled_from(["", " ", "  "]),
-                     st.sampled_from(["", ";level=1"])).map(
-    lambda t: f"{t[2]}{t[0]}{t[3]}" + ("" if t[1] is None else f"{t[2]};{t[2]}q={t[1]}")
-)
+_element = st.tuples(
+    _codings,
+    st.none() | _qvalues,
+    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["", ";level=1"]),
+).map(lambda t: f"{t[2]}{t[0]}{t[3]}" + ("" if t[1] is None else f"{t[2]};{t[2]}q={t[1]}"))
 _header = st.lists(_element, max_size=6).map(",".join)
 
 
 @given(header=_header, order=st.permutations(["zstd", "gzip"]))
 def test_choice_matches_reference_rfc9110_reading(header: str, order: list[str]) -> None:
     compression.choose_encoding.cache_clear()
-    assert compression.choose_encoding(header, tuple(order)) == reference_choice(header, tuple(order))
+    assert compression.choose_encoding(header, tuple(order)) == reference_choice(
+        header, tuple(order)
+    )
 
 
 @pytest.mark.parametrize(

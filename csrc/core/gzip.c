@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZLIB_CONST
 #include <zlib.h>
 
 /* Python's gzip module: XFL 2 for the best level, 4 for the fastest, 0 otherwise. */
@@ -85,8 +86,7 @@ djf_status djf_gzip_bound(struct libdeflate_compressor *c, djf_gzip_name name, s
 }
 
 djf_status djf_gzip_compress(struct libdeflate_compressor *c, int level, djf_gzip_name name,
-                             const uint8_t *in, size_t n, uint8_t *dst, size_t cap,
-                             size_t *out_len)
+                             const uint8_t *in, size_t n, uint8_t *dst, size_t cap, size_t *out_len)
 {
     size_t header = 0;
     size_t body = 0;
@@ -150,7 +150,7 @@ static djf_status run_deflate(z_stream *zs, const uint8_t *in, size_t n, int flu
         int mode = last ? flush : Z_NO_FLUSH;
         int zr = Z_OK;
 
-        zs->next_in = (Bytef *)(uintptr_t)in;
+        zs->next_in = in;
         zs->avail_in = take;
         do {
             size_t room = 0;
@@ -174,7 +174,8 @@ static djf_status run_deflate(z_stream *zs, const uint8_t *in, size_t n, int flu
                 return DJF_ELIB;
             }
             /* Z_BUF_ERROR only means no progress was possible; the loop condition decides */
-        } while (zs->avail_out == 0 || zs->avail_in != 0 || (mode == Z_FINISH && zr != Z_STREAM_END));
+        } while (zs->avail_out == 0 || zs->avail_in != 0 ||
+                 (mode == Z_FINISH && zr != Z_STREAM_END));
         in += take;
         n -= take;
         if (last) {

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DJF_GZIP_HEADER_SIZE 10
+#define DJF_GZIP_HEADER_SIZE  10
 #define DJF_GZIP_TRAILER_SIZE 8
-#define DJF_GZIP_FNAME 0x08
+#define DJF_GZIP_FNAME        0x08
 
 struct libdeflate_compressor;
 
@@ -58,9 +58,9 @@ djf_status djf_gzip_compress(struct libdeflate_compressor *c, int level, djf_gzi
 /* ---- streaming: one zlib deflate stream, one gzip member ---- */
 
 typedef enum djf_flush {
-    DJF_FLUSH_NONE = 0,   /* compress, emit whatever deflate produces */
-    DJF_FLUSH_SYNC = 1,   /* Z_SYNC_FLUSH: everything so far is decodable by the client */
-    DJF_FLUSH_FINISH = 2  /* end the member: final block and trailer */
+    DJF_FLUSH_NONE = 0,  /* compress, emit whatever deflate produces */
+    DJF_FLUSH_SYNC = 1,  /* Z_SYNC_FLUSH: everything so far is decodable by the client */
+    DJF_FLUSH_FINISH = 2 /* end the member: final block and trailer */
 } djf_flush;
 
 typedef struct djf_gzstream {

@@ -34,8 +34,7 @@ djf_status djf_zstd_setup(struct ZSTD_CCtx_s *cctx, int level)
      * Levels whose window is already small keep their own (smaller) window. */
     cp = ZSTD_getCParams(level, 0, 0);
     if (cp.windowLog > DJF_ZSTD_MAX_WINDOW_LOG &&
-        ZSTD_isError(
-            ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, DJF_ZSTD_MAX_WINDOW_LOG))) {
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, DJF_ZSTD_MAX_WINDOW_LOG))) {
         return DJF_EINVAL;
     }
     return DJF_OK;
@@ -52,8 +51,8 @@ djf_status djf_zstd_bound(size_t n, size_t *out)
     return DJF_OK;
 }
 
-djf_status djf_zstd_compress(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n,
-                             uint8_t *dst, size_t cap, size_t *out_len)
+djf_status djf_zstd_compress(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n, uint8_t *dst,
+                             size_t cap, size_t *out_len)
 {
     size_t r = ZSTD_compress2(cctx, dst, cap, in, n);
 
@@ -64,8 +63,8 @@ djf_status djf_zstd_compress(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t
     return DJF_OK;
 }
 
-djf_status djf_zstd_stream(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n,
-                           djf_flush mode, djf_buf *out)
+djf_status djf_zstd_stream(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n, djf_flush mode,
+                           djf_buf *out)
 {
     ZSTD_EndDirective end = mode == DJF_FLUSH_FINISH ? ZSTD_e_end
                             : mode == DJF_FLUSH_SYNC ? ZSTD_e_flush

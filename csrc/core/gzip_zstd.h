@@ -34,13 +34,13 @@ djf_status djf_zstd_bound(size_t n, size_t *out);
 /* Compresses in[0..n) into one frame at dst (cap >= djf_zstd_bound) with a context prepared
  * by djf_zstd_setup. Returns DJF_OK and the size in *out_len, or DJF_ELIB. Touches no Python
  * object: may run with the GIL released. */
-djf_status djf_zstd_compress(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n,
-                             uint8_t *dst, size_t cap, size_t *out_len);
+djf_status djf_zstd_compress(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n, uint8_t *dst,
+                             size_t cap, size_t *out_len);
 
 /* Streams in[0..n) through a prepared context, appending output to `out`: NONE lets zstd
  * buffer (ZSTD_e_continue), SYNC flushes (ZSTD_e_flush), FINISH ends the frame (ZSTD_e_end).
  * Returns DJF_OK, DJF_ENOMEM, DJF_EOVERFLOW or DJF_ELIB. Touches no Python object. */
-djf_status djf_zstd_stream(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n,
-                           djf_flush mode, djf_buf *out);
+djf_status djf_zstd_stream(struct ZSTD_CCtx_s *cctx, const uint8_t *in, size_t n, djf_flush mode,
+                           djf_buf *out);
 
 #endif

@@ -32,8 +32,7 @@ static int get_int(PyObject *obj, long lo, long hi, const char *what, long *out)
     long v;
 
     if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
-                     Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(obj)->tp_name);
         return -1;
     }
     v = PyLong_AsLong(obj);
@@ -41,8 +40,7 @@ static int get_int(PyObject *obj, long lo, long hi, const char *what, long *out)
         return -1;
     }
     if (v < lo || v > hi) {
-        PyErr_Format(PyExc_ValueError, "%s must be between %ld and %ld, not %ld", what, lo, hi,
-                     v);
+        PyErr_Format(PyExc_ValueError, "%s must be between %ld and %ld, not %ld", what, lo, hi, v);
         return -1;
     }
     *out = v;
@@ -113,11 +111,12 @@ void djf_compress_put_zstd(djf_compress_state *st, struct ZSTD_CCtx_s *cctx)
     djf_zstd_free(cctx);
 }
 
-PyDoc_STRVAR(gzip_compress_doc,
-             "gzip_compress(data, level, name_len, os, /) -> bytes\n\n"
-             "One gzip member of `data` (libdeflate, mtime 0, OS byte `os`). name_len -1 writes no\n"
-             "FNAME field; name_len >= 0 sets FNAME with name_len bytes b'a' and a NUL, as\n"
-             "Django's compress_string pads against BREACH.");
+PyDoc_STRVAR(
+    gzip_compress_doc,
+    "gzip_compress(data, level, name_len, os, /) -> bytes\n\n"
+    "One gzip member of `data` (libdeflate, mtime 0, OS byte `os`). name_len -1 writes no\n"
+    "FNAME field; name_len >= 0 sets FNAME with name_len bytes b'a' and a NUL, as\n"
+    "Django's compress_string pads against BREACH.");
 
 /* Returns a new bytes object, or NULL with an exception set. */
 static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -140,8 +139,7 @@ static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize
     }
     if (get_int(args[1], 1, 12, "level", &level) < 0 ||
         get_int(args[2], -1, LONG_MAX / 4, "name_len", &name_len) < 0 ||
-        get_int(args[3], 0, 255, "os", &os) < 0 ||
-        get_bytes_view(args[0], &view, "data") < 0) {
+        get_int(args[3], 0, 255, "os", &os) < 0 || get_bytes_view(args[0], &view, "data") < 0) {
         return NULL;
     }
     name.fname = name_len >= 0;
@@ -161,9 +159,9 @@ static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize
         goto error;
     }
     if (view.len >= DJF_GIL_THRESHOLD) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
-                               (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
+        Py_BEGIN_ALLOW_THREADS rc =
+            djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
+                              (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
         Py_END_ALLOW_THREADS
     } else {
         rc = djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
@@ -229,9 +227,8 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
         goto error;
     }
     if (view.len >= DJF_GIL_THRESHOLD) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = djf_zstd_compress(c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out),
-                               bound, &len);
+        Py_BEGIN_ALLOW_THREADS rc = djf_zstd_compress(
+            c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
         Py_END_ALLOW_THREADS
     } else {
         rc = djf_zstd_compress(c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out),
@@ -255,10 +252,8 @@ error:
 }
 
 static PyMethodDef compress_methods[] = {
-    {"gzip_compress", (PyCFunction)(void (*)(void))gzip_compress, METH_FASTCALL,
-     gzip_compress_doc},
-    {"zstd_compress", (PyCFunction)(void (*)(void))zstd_compress, METH_FASTCALL,
-     zstd_compress_doc},
+    {"gzip_compress", (PyCFunction)(void (*)(void))gzip_compress, METH_FASTCALL, gzip_compress_doc},
+    {"zstd_compress", (PyCFunction)(void (*)(void))zstd_compress, METH_FASTCALL, zstd_compress_doc},
     {NULL, NULL, 0, NULL},
 };
 

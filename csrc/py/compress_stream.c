@@ -18,8 +18,7 @@ enum { ENC_GZIP = 0, ENC_ZSTD = 1 };
 enum { ST_OPEN = 0, ST_FINISHED = 1, ST_CLOSED = 2 };
 
 typedef struct djf_stream {
-    PyObject_HEAD
-    PyThread_type_lock lock;
+    PyObject_HEAD PyThread_type_lock lock;
     djf_compress_state *cst; /* module state, for the zstd context pool */
     int encoding;
     int state;
@@ -34,8 +33,7 @@ typedef struct djf_stream {
 static void stream_lock(djf_stream *s)
 {
     if (!PyThread_acquire_lock(s->lock, 0)) {
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(s->lock, 1);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(s->lock, 1);
         Py_END_ALLOW_THREADS
     }
 }
@@ -198,9 +196,8 @@ static int check_open(djf_stream *s)
     if (s->state == ST_OPEN) {
         return 0;
     }
-    PyErr_SetString(PyExc_ValueError, s->state == ST_FINISHED
-                                          ? "compress stream already finished"
-                                          : "compress stream is closed");
+    PyErr_SetString(PyExc_ValueError, s->state == ST_FINISHED ? "compress stream already finished"
+                                                              : "compress stream is closed");
     return -1;
 }
 
@@ -357,9 +354,8 @@ PyDoc_STRVAR(stream_doc,
              "frame (window <= 8 MB) fed chunk by chunk. Safe to share between threads.");
 
 static PyType_Slot stream_slots[] = {
-    {Py_tp_new, stream_new},         {Py_tp_dealloc, stream_dealloc},
-    {Py_tp_methods, stream_methods}, {Py_tp_getset, stream_getset},
-    {Py_tp_doc, (void *)stream_doc}, {0, NULL},
+    {Py_tp_new, stream_new},       {Py_tp_dealloc, stream_dealloc}, {Py_tp_methods, stream_methods},
+    {Py_tp_getset, stream_getset}, {Py_tp_doc, (void *)stream_doc}, {0, NULL},
 };
 
 static PyType_Spec stream_spec = {

@@ -56,7 +56,8 @@ def _html_page(rows: int) -> bytes:
                 "email": f"{name.split()[0].lower()}{rnd.randrange(100)}@example.com",
                 "total": rnd.random() * 1000,
                 "status": rnd.choice(["paid", "pending", "shipped", "refunded"]),
-                "placed": datetime.datetime(2025, 1, 1) + datetime.timedelta(minutes=rnd.randrange(500000)),
+                "placed": datetime.datetime(2025, 1, 1)
+                + datetime.timedelta(minutes=rnd.randrange(500000)),
             }
         )
     links = [{"url": f"/section/{i}/", "name": f"Section {i}"} for i in range(12)]

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZLIB_CONST
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
@@ -44,7 +45,7 @@ static void assert_one_member(const uint8_t *gz, size_t gz_len, const uint8_t *e
     ck_assert_ptr_nonnull(out);
     memset(&zs, 0, sizeof(zs));
     ck_assert_int_eq(inflateInit2(&zs, 31), Z_OK);
-    zs.next_in = (Bytef *)(uintptr_t)gz;
+    zs.next_in = gz;
     zs.avail_in = (uInt)gz_len;
     zs.next_out = out;
     zs.avail_out = (uInt)(n + 1);
