@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
+import django
 import pytest
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.middleware.gzip import GZipMiddleware as DjangoGZip
@@ -331,8 +332,16 @@ def test_gzip_page_decorator_sync_and_async() -> None:
     assert gzip.decompress(ours.content) == LONG_TEXT
     assert gzip_page.__doc__ == django_gzip_page.__doc__
 
+    if django.VERSION < (5, 0):
+        # Django 4.2's decorator_from_middleware does not support async views: neither do we
+        with pytest.raises(AttributeError):
+            django_gzip_page(aview)(request)
+        with pytest.raises(AttributeError):
+            gzip_page(aview)(request)
+        return
     aresp = asyncio.run(gzip_page(aview)(request))
-    assert aresp["Content-Encoding"] == "gzip"
+    dj_aresp = asyncio.run(django_gzip_page(aview)(request))
+    assert _headers_without_length(aresp) == _headers_without_length(dj_aresp)
     assert gzip.decompress(aresp.content) == LONG_TEXT
 
 
