@@ -76,7 +76,6 @@ def _forget_settings() -> None:
 _QVALUE_RE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)\Z")
 
 
-@functools.lru_cache(maxsize=512)
 def parse_accept_encoding(value: str) -> dict[str, float]:
     """Map each coding named in an Accept-Encoding value (lower-cased) to its q-value.
 
@@ -111,6 +110,9 @@ def parse_accept_encoding(value: str) -> dict[str, float]:
     return result
 
 
+_parse_cached = functools.lru_cache(maxsize=512)(parse_accept_encoding)
+
+
 @functools.lru_cache(maxsize=512)
 def choose_encoding(accept_encoding: str, encodings: tuple[str, ...]) -> str | None:
     """The coding to send, or None for identity.
@@ -122,7 +124,7 @@ def choose_encoding(accept_encoding: str, encodings: tuple[str, ...]) -> str | N
     """
     if not accept_encoding:
         return None
-    weights = parse_accept_encoding(accept_encoding)
+    weights = _parse_cached(accept_encoding)  # shared: read only
     star = weights.get("*", 0.0)
     best: str | None = None
     best_q = 0.0
