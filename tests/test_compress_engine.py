@@ -153,6 +153,7 @@ def test_use_after_finish_or_close_raises() -> None:
     ("args", "kwargs", "exc"),
     [
         (("brotli", 6), {}, ValueError),
+        ((), {"encoding": "br", "level": 3}, ValueError),
         (("gzip", 0), {}, ValueError),
         (("gzip", 10), {}, ValueError),
         (("zstd", 99), {}, ValueError),

@@ -125,6 +125,7 @@ static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize
     struct libdeflate_compressor *c = NULL;
     Py_buffer view = {0};
     PyObject *out = NULL;
+    PyObject *res = NULL;
     long level = 0;
     long name_len = 0;
     long os = 0;
@@ -147,43 +148,42 @@ static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize
     name.os = (uint8_t)os;
     c = take_deflate(st, (int)level);
     if (c == NULL) {
-        goto error;
+        goto done;
     }
     rc = djf_gzip_bound(c, name, (size_t)view.len, &bound);
     if (rc != DJF_OK || bound > (size_t)PY_SSIZE_T_MAX) {
         djf_raise_status(rc != DJF_OK ? rc : DJF_EOVERFLOW, "gzip_compress");
-        goto error;
+        goto done;
     }
     out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
     if (out == NULL) {
-        goto error;
+        goto done;
     }
-    if (view.len >= DJF_GIL_THRESHOLD) {
-        Py_BEGIN_ALLOW_THREADS rc =
-            djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
-                              (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
-        Py_END_ALLOW_THREADS
-    } else {
+    {
+        /* release the GIL for long work only: the output buffer is already allocated */
+        PyThreadState *ts = view.len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
         rc = djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
                                (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
+        if (ts != NULL) {
+            PyEval_RestoreThread(ts);
+        }
     }
     if (rc != DJF_OK) {
         djf_raise_status(rc, "gzip_compress");
-        goto error;
+        goto done;
     }
     if (_PyBytes_Resize(&out, (Py_ssize_t)len) < 0) {
-        goto error;
+        goto done; /* out was freed and set to NULL */
     }
-    put_deflate(st, c, (int)level);
-    PyBuffer_Release(&view);
-    return out;
-error:
+    res = out;
+    out = NULL;
+done:
     if (c != NULL) {
         put_deflate(st, c, (int)level);
     }
     Py_XDECREF(out);
     PyBuffer_Release(&view);
-    return NULL;
+    return res;
 }
 
 PyDoc_STRVAR(zstd_compress_doc,
@@ -197,6 +197,7 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
     struct ZSTD_CCtx_s *c = NULL;
     Py_buffer view = {0};
     PyObject *out = NULL;
+    PyObject *res = NULL;
     long level = 0;
     size_t bound = 0;
     size_t len = 0;
@@ -212,7 +213,7 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
     }
     c = djf_compress_take_zstd(st);
     if (c == NULL) {
-        goto error;
+        goto done;
     }
     rc = djf_zstd_setup(c, (int)level);
     if (rc == DJF_OK) {
@@ -220,35 +221,35 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
     }
     if (rc != DJF_OK || bound > (size_t)PY_SSIZE_T_MAX) {
         djf_raise_status(rc != DJF_OK ? rc : DJF_EOVERFLOW, "zstd_compress");
-        goto error;
+        goto done;
     }
     out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
     if (out == NULL) {
-        goto error;
+        goto done;
     }
-    if (view.len >= DJF_GIL_THRESHOLD) {
-        Py_BEGIN_ALLOW_THREADS rc = djf_zstd_compress(
-            c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
-        Py_END_ALLOW_THREADS
-    } else {
+    {
+        /* release the GIL for long work only: the output buffer is already allocated */
+        PyThreadState *ts = view.len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
         rc = djf_zstd_compress(c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out),
                                bound, &len);
+        if (ts != NULL) {
+            PyEval_RestoreThread(ts);
+        }
     }
     if (rc != DJF_OK) {
         djf_raise_status(rc, "zstd_compress");
-        goto error;
+        goto done;
     }
     if (_PyBytes_Resize(&out, (Py_ssize_t)len) < 0) {
-        goto error;
+        goto done; /* out was freed and set to NULL */
     }
-    djf_compress_put_zstd(st, c);
-    PyBuffer_Release(&view);
-    return out;
-error:
+    res = out;
+    out = NULL;
+done:
     djf_compress_put_zstd(st, c);
     Py_XDECREF(out);
     PyBuffer_Release(&view);
-    return NULL;
+    return res;
 }
 
 static PyMethodDef compress_methods[] = {

@@ -33,8 +33,10 @@ typedef struct djf_stream {
 static void stream_lock(djf_stream *s)
 {
     if (!PyThread_acquire_lock(s->lock, 0)) {
-        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(s->lock, 1);
-        Py_END_ALLOW_THREADS
+        /* another thread holds it (maybe compressing without the GIL): wait without the GIL */
+        PyThreadState *ts = PyEval_SaveThread();
+        PyThread_acquire_lock(s->lock, 1);
+        PyEval_RestoreThread(ts);
     }
 }
 
@@ -69,6 +71,7 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     Py_ssize_t chunk_size = 65536;
     int flush_each = 0;
     djf_stream *s = NULL;
+    PyObject *res = NULL;
     djf_state *mst = NULL;
     djf_status rc = DJF_OK;
 
@@ -99,7 +102,7 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     s->lock = PyThread_allocate_lock();
     if (s->lock == NULL) {
         PyErr_SetString(PyExc_MemoryError, "unable to allocate lock");
-        goto error;
+        goto done;
     }
     if (strcmp(encoding, "gzip") == 0) {
         /* GzipFile's header: OS 255 */
@@ -107,33 +110,33 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
         s->encoding = ENC_GZIP;
         if (level < 1 || level > 9) {
             PyErr_Format(PyExc_ValueError, "gzip level must be between 1 and 9, not %d", level);
-            goto error;
+            goto done;
         }
         rc = djf_gzstream_init(&s->gz, level, name);
     } else if (strcmp(encoding, "zstd") == 0) {
         s->encoding = ENC_ZSTD;
         s->zc = djf_compress_take_zstd(s->cst);
         if (s->zc == NULL) {
-            goto error;
+            goto done;
         }
         rc = djf_zstd_setup(s->zc, level);
         if (rc == DJF_EINVAL) {
             PyErr_Format(PyExc_ValueError, "zstd level %d is out of range", level);
-            goto error;
+            goto done;
         }
     } else {
-        PyErr_Format(PyExc_ValueError, "encoding must be 'gzip' or 'zstd', not %R",
-                     PyTuple_GET_ITEM(args, 0));
-        goto error;
+        PyErr_Format(PyExc_ValueError, "encoding must be 'gzip' or 'zstd', not '%.50s'", encoding);
+        goto done;
     }
     if (rc != DJF_OK) {
         djf_raise_status(rc, "CompressStream");
-        goto error;
+        goto done;
     }
-    return (PyObject *)s;
-error:
-    Py_DECREF(s);
-    return NULL;
+    res = (PyObject *)s;
+    s = NULL;
+done:
+    Py_XDECREF(s);
+    return res;
 }
 
 static void stream_dealloc(djf_stream *s)
