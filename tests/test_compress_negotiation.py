@@ -379,3 +379,16 @@ def test_stream_not_iterated_allocates_nothing(recorded_streams: list) -> None:
     )
     response.close()
     assert recorded_streams == []
+
+
+@pytest.mark.parametrize("mw_cls", [GZipMiddleware, CompressionMiddleware])
+def test_works_in_an_async_middleware_chain(mw_cls: type) -> None:
+    async def get_response(request: Any) -> Any:
+        return HttpResponse(BODY)
+
+    mw = mw_cls(get_response)
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
+    response = asyncio.run(mw(request))
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip_payload(response.content) == BODY
+    assert isinstance(GZipMiddleware(get_response), DjangoGZip)
