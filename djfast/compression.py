@@ -211,6 +211,11 @@ def compress_iterator(chunks: Iterable[bytes], make_stream: Callable[[], Any]) -
     went away) releases the compressor at once."""
     stream = make_stream()
     try:
+        # Like compress_sequence: the gzip header goes out before the first chunk is pulled,
+        # so the server can start the response while a slow source is still working.
+        head = stream.begin()
+        if head:
+            yield head
         compress = stream.compress
         for chunk in chunks:
             out = compress(chunk)
@@ -227,6 +232,9 @@ async def acompress_iterator(
     """The async twin of compress_iterator: one member/frame, never buffered whole."""
     stream = make_stream()
     try:
+        head = stream.begin()
+        if head:
+            yield head
         compress = stream.compress
         async for chunk in chunks:
             out = compress(chunk)

@@ -255,9 +255,11 @@ def test_event_stream_flushes_every_chunk() -> None:
     response = GZipMiddleware(
         lambda r: StreamingHttpResponse(iter(events), content_type="text/event-stream")
     )(request)
+    parts = iter(response)
     d = zlib.decompressobj(31)
+    assert d.decompress(next(parts)) == b""  # the gzip header, sent before any event
     seen = b""
-    for part, event in zip(response, events):
+    for part, event in zip(parts, events):
         seen += d.decompress(part)
         assert seen.endswith(event)
     response.close()
@@ -273,9 +275,11 @@ def test_flush_flag_flushes_every_chunk() -> None:
         return response
 
     response = GZipMiddleware(view)(request)
+    parts = iter(response)
     d = zlib.decompressobj(31)
+    assert d.decompress(next(parts)) == b""  # the gzip header
     seen = b""
-    for part, row in zip(response, rows):
+    for part, row in zip(parts, rows):
         seen += d.decompress(part)
         assert seen.endswith(row)
 
@@ -377,3 +381,22 @@ def test_random_bodies_and_chunkings_match_django(chunks: list[Any], body: bytes
     if ours.get("Content-Encoding") == "gzip":
         assert_one_gzip_member(our_body)
         assert len(our_body) < len(body)
+
+
+def test_stream_header_is_sent_before_the_source_is_pulled() -> None:
+    """As Django's compress_sequence: the server can start the response at once."""
+    pulled: list[int] = []
+
+    def rows() -> Any:
+        for i in range(3):
+            pulled.append(i)
+            yield b"row %d\n" % i
+
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
+    for cls in (DjangoGZip, _DeterministicOurs):
+        pulled.clear()
+        response = cls(lambda r: StreamingHttpResponse(rows()))(request)
+        first = next(iter(response))
+        assert first[:2] == b"\x1f\x8b"
+        assert pulled == []
+        response.close()

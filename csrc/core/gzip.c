@@ -184,6 +184,30 @@ static djf_status run_deflate(z_stream *zs, const uint8_t *in, size_t n, int flu
     }
 }
 
+djf_status djf_gzstream_begin(djf_gzstream *s, djf_buf *out)
+{
+    size_t header = 0;
+    djf_status st = DJF_OK;
+
+    if (s->zs == NULL || s->finished) {
+        return DJF_EINVAL;
+    }
+    if (s->header_done) {
+        return DJF_OK;
+    }
+    st = djf_gzip_header_size(s->name, &header);
+    if (st == DJF_OK) {
+        st = djf_buf_reserve(out, header);
+    }
+    if (st != DJF_OK) {
+        return st;
+    }
+    djf_gzip_write_header((uint8_t *)out->data + out->len, s->name, s->level);
+    out->len += header;
+    s->header_done = 1;
+    return DJF_OK;
+}
+
 djf_status djf_gzstream_write(djf_gzstream *s, const uint8_t *in, size_t n, djf_flush mode,
                               djf_buf *out)
 {
@@ -192,21 +216,12 @@ djf_status djf_gzstream_write(djf_gzstream *s, const uint8_t *in, size_t n, djf_
     const uint8_t *p = in;
     size_t left = n;
 
-    if (s->zs == NULL || s->finished || (int)mode < 0 || (int)mode > 2) {
+    if ((int)mode < 0 || (int)mode > 2) {
         return DJF_EINVAL;
     }
-    if (!s->header_done) {
-        size_t header = 0;
-        st = djf_gzip_header_size(s->name, &header);
-        if (st == DJF_OK) {
-            st = djf_buf_reserve(out, header);
-        }
-        if (st != DJF_OK) {
-            return st;
-        }
-        djf_gzip_write_header((uint8_t *)out->data + out->len, s->name, s->level);
-        out->len += header;
-        s->header_done = 1;
+    st = djf_gzstream_begin(s, out);
+    if (st != DJF_OK) {
+        return st;
     }
     /* crc32 takes uInt lengths */
     while (left > 0) {

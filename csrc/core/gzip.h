@@ -77,6 +77,11 @@ typedef struct djf_gzstream {
  * failure the stream holds nothing. */
 djf_status djf_gzstream_init(djf_gzstream *s, int level, djf_gzip_name name);
 
+/* Appends the member header to out unless it was already written (a stream can send it at
+ * once, as Django's compress_sequence does, before any input arrives). Returns DJF_OK,
+ * DJF_ENOMEM, DJF_EOVERFLOW, or DJF_EINVAL after finish/free. */
+djf_status djf_gzstream_begin(djf_gzstream *s, djf_buf *out);
+
 /* Compresses in[0..n) and appends the produced bytes (the header first, on the first call) to
  * out. FINISH also appends the trailer; afterwards only djf_gzstream_free is allowed
  * (DJF_EINVAL). Returns DJF_OK, DJF_ENOMEM, DJF_EOVERFLOW, DJF_EINVAL or DJF_ELIB. Touches no

@@ -262,6 +262,33 @@ done:
     return res;
 }
 
+PyDoc_STRVAR(stream_begin_doc,
+             "begin() -> bytes\n\nThe bytes that open the stream, to send before any input: the\n"
+             "gzip header (once; b'' afterwards), b'' for zstd (its frame header comes with the\n"
+             "first block).");
+
+static PyObject *stream_begin(djf_stream *s, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *res = NULL;
+    djf_status rc = DJF_OK;
+
+    stream_lock(s);
+    if (check_open(s) < 0) {
+        goto done;
+    }
+    if (s->encoding == ENC_GZIP) {
+        rc = djf_gzstream_begin(&s->gz, &s->out);
+        if (rc != DJF_OK) {
+            fail(s, rc);
+            goto done;
+        }
+    }
+    res = take_output(s);
+done:
+    stream_unlock(s);
+    return res;
+}
+
 PyDoc_STRVAR(stream_flush_doc,
              "flush() -> bytes\n\nCompress what is pending and sync-flush: the client can\n"
              "decode everything fed so far.");
@@ -338,6 +365,7 @@ static PyObject *stream_get_encoding(djf_stream *s, void *Py_UNUSED(closure))
 
 static PyMethodDef stream_methods[] = {
     {"compress", (PyCFunction)stream_compress, METH_O, stream_compress_doc},
+    {"begin", (PyCFunction)stream_begin, METH_NOARGS, stream_begin_doc},
     {"flush", (PyCFunction)stream_flush, METH_NOARGS, stream_flush_doc},
     {"finish", (PyCFunction)stream_finish, METH_NOARGS, stream_finish_doc},
     {"close", (PyCFunction)stream_close, METH_NOARGS, stream_close_doc},

@@ -199,6 +199,29 @@ START_TEST(test_stream_is_one_member)
 }
 END_TEST
 
+START_TEST(test_stream_begin_writes_the_header_once)
+{
+    djf_gzstream s;
+    djf_buf out = {0};
+    djf_gzip_name named = {1, 3, 255};
+    static const uint8_t expect[14] = {0x1f, 0x8b, 8, DJF_GZIP_FNAME, 0, 0, 0, 0, 0, 255, 'a',
+                                       'a',  'a',  0};
+
+    ck_assert_int_eq(djf_gzstream_init(&s, 6, named), DJF_OK);
+    ck_assert_int_eq(djf_gzstream_begin(&s, &out), DJF_OK);
+    ck_assert_uint_eq(out.len, 14);
+    ck_assert_mem_eq(out.data, expect, 14);
+    ck_assert_int_eq(djf_gzstream_begin(&s, &out), DJF_OK);
+    ck_assert_uint_eq(out.len, 14);
+    ck_assert_int_eq(djf_gzstream_write(&s, (const uint8_t *)"hi", 2, DJF_FLUSH_FINISH, &out),
+                     DJF_OK);
+    assert_one_member((const uint8_t *)out.data, out.len, (const uint8_t *)"hi", 2);
+    ck_assert_int_eq(djf_gzstream_begin(&s, &out), DJF_EINVAL);
+    djf_gzstream_free(&s);
+    djf_buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_stream_refuses_bad_use)
 {
     djf_gzstream s;
@@ -305,6 +328,7 @@ static Suite *gzip_suite(void)
     tcase_add_test(tc, test_trailer_crc_and_isize);
     tcase_add_test(tc, test_whole_body_round_trip);
     tcase_add_test(tc, test_stream_is_one_member);
+    tcase_add_test(tc, test_stream_begin_writes_the_header_once);
     tcase_add_test(tc, test_stream_refuses_bad_use);
     tcase_add_test(tc, test_zstd_whole_body_round_trip);
     tcase_add_test(tc, test_zstd_stream_window_capped);
