@@ -22,7 +22,8 @@ import pytest
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.middleware.gzip import GZipMiddleware as DjangoGZip
 from django.test import RequestFactory
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from djfast import compression
@@ -358,7 +359,7 @@ def test_accepts_gzip_matches_djangos_regex() -> None:
         assert compression.accepts_gzip(ae) == bool(re_accepts_gzip.search(ae)), ae
 
 
-@settings(max_examples=50, deadline=None)
+@hyp_settings(max_examples=50, deadline=None)
 @given(
     chunks=st.lists(st.binary(max_size=3000) | st.text(max_size=200), max_size=30),
     body=st.binary(min_size=0, max_size=5000),

@@ -18,6 +18,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.gzip import GZipMiddleware as DjangoGZip
 from django.test import RequestFactory
 from hypothesis import given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from djfast import compression
@@ -164,6 +165,7 @@ _element = st.tuples(
 _header = st.lists(_element, max_size=6).map(",".join)
 
 
+@hyp_settings(max_examples=300, deadline=None)
 @given(header=_header, order=st.permutations(["zstd", "gzip"]))
 def test_choice_matches_reference_rfc9110_reading(header: str, order: list[str]) -> None:
     compression.choose_encoding.cache_clear()
