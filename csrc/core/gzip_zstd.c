@@ -44,7 +44,7 @@ djf_status djf_zstd_bound(size_t n, size_t *out)
 {
     size_t b = ZSTD_compressBound(n);
 
-    if (b == 0 || b < n) {
+    if (ZSTD_isError(b) || b == 0 || b < n) {
         return DJF_EOVERFLOW;
     }
     *out = b;
