@@ -166,7 +166,7 @@ def _flushes_each_chunk(response: Any) -> bool:
     if getattr(response, "djfast_flush", False):
         return True
     content_type = response.get("Content-Type") or ""
-    return content_type.lstrip()[:17].lower() == "text/event-stream"
+    return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
 
 
 # ---------------------------------------------------------------- engines
