@@ -249,12 +249,15 @@ def test_gzip_level_setting_is_used(settings: Any) -> None:
     assert fast != best
 
 
-def test_event_stream_flushes_every_chunk() -> None:
+@pytest.mark.parametrize(
+    "content_type", ["text/event-stream", "text/event-stream; charset=utf-8", "Text/Event-Stream"]
+)
+def test_event_stream_flushes_every_chunk(content_type: str) -> None:
     """Each event can be decoded as soon as it is sent: a sync flush per chunk."""
     request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
     events = [b"data: %d\n\n" % i for i in range(5)]
     response = GZipMiddleware(
-        lambda r: StreamingHttpResponse(iter(events), content_type="text/event-stream")
+        lambda r: StreamingHttpResponse(iter(events), content_type=content_type)
     )(request)
     parts = iter(response)
     d = zlib.decompressobj(31)
