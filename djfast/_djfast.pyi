@@ -32,6 +32,39 @@ class KeyMaker:
 
 # --- compression (csrc/py/compress.c) ---
 
+from typing_extensions import Buffer as _Buffer
+
+ZSTD_MAX_WINDOW_LOG: int  # 23: zstd windows are capped at 8 MB (RFC 9659)
+
+def gzip_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes:
+    """One gzip member (libdeflate, mtime 0). name_len -1: no FNAME; >= 0: FNAME of
+    name_len bytes b"a" plus NUL (Django's BREACH padding). os: the header's OS byte."""
+
+def zstd_compress(data: _Buffer, level: int, /) -> bytes:
+    """One zstd frame (ZSTD_compress2), window <= 8 MB."""
+
+class CompressStream:
+    """One gzip member (zlib) or one zstd frame fed chunk by chunk; thread-safe."""
+
+    def __new__(
+        cls,
+        encoding: str,
+        level: int,
+        *,
+        name_len: int = -1,
+        chunk_size: int = 65536,
+        flush_each: bool = False,
+    ) -> CompressStream: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def encoding(self) -> str: ...
+    def begin(self) -> bytes: ...
+    def compress(self, data: _Buffer, /) -> bytes: ...
+    def flush(self) -> bytes: ...
+    def finish(self) -> bytes: ...
+    def close(self) -> None: ...
+
 # --- csv (csrc/py/csv.c) ---
 
 # --- bulk (csrc/py/bulk.c) ---

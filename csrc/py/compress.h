@@ -1,4 +1,10 @@
-/* djfast._djfast: compress binding (see module.h for the contract). */
+/* djfast._djfast: compress binding (see module.h for the contract).
+ *
+ * compress.c:        gzip_compress / zstd_compress (whole bodies, one C call, GIL released for
+ *                    large inputs) and pools of reusable compressors kept in module state.
+ * compress_stream.c: the CompressStream heap type (one gzip member or one zstd frame per
+ *                    response, coalescing small chunks), with a per-object lock.
+ */
 #ifndef DJF_PY_COMPRESS_H
 #define DJF_PY_COMPRESS_H
 
@@ -6,14 +12,34 @@
 #include <Python.h>
 
 struct djf_state;
+struct libdeflate_compressor;
+struct ZSTD_CCtx_s;
 
+#define DJF_COMPRESS_POOL 8
+
+/* Compressors are expensive to create (hundreds of KB of tables) and not thread-safe, so
+ * each call borrows one from these pools (taken and returned while holding the GIL) and uses
+ * it with the GIL released. */
 typedef struct djf_compress_state {
-    PyObject *placeholder; /* replaced by the feature's own objects */
+    PyTypeObject *stream_type; /* CompressStream */
+    struct libdeflate_compressor *deflate_pool[DJF_COMPRESS_POOL];
+    int deflate_level[DJF_COMPRESS_POOL];
+    int n_deflate;
+    struct ZSTD_CCtx_s *zstd_pool[DJF_COMPRESS_POOL];
+    int n_zstd;
 } djf_compress_state;
 
 /* Returns 0, or -1 with an exception set. */
 int djf_compress_exec(PyObject *module, struct djf_state *st);
 int djf_compress_traverse(djf_compress_state *st, visitproc visit, void *arg);
 void djf_compress_clear(djf_compress_state *st);
+
+/* Borrow / give back a zstd context (GIL held). Returns NULL with an exception set on failure;
+ * djf_compress_put_zstd frees the context when the pool is full. */
+struct ZSTD_CCtx_s *djf_compress_take_zstd(djf_compress_state *st);
+void djf_compress_put_zstd(djf_compress_state *st, struct ZSTD_CCtx_s *cctx);
+
+/* compress_stream.c: adds CompressStream. Returns 0, or -1 with an exception set. */
+int djf_compress_stream_exec(PyObject *module, djf_compress_state *st);
 
 #endif

@@ -1,0 +1,255 @@
+"""Response compression benchmarks: Django's GZipMiddleware vs djfast's gzip and zstd, and the
+raw library calls (libdeflate through djfast's C call, zlib through the stdlib).
+
+Throughput is input MB/s; ``info`` shows the bytes each variant sends. Middleware variants run
+the way Django does: ``middleware(request)`` on a RequestFactory request, the view returning a
+fresh HttpResponse; streaming variants consume the response as a WSGI server would.
+"""
+
+from __future__ import annotations
+
+import gzip as stdlib_gzip
+import json
+import random
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from djfast.bench import Case, Options, Variant
+
+GROUP = "gzip"
+BROWSER_AE = "gzip, deflate, br, zstd"
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="/static/site.css"></head>
+<body><nav class="top">{% for link in links %}<a href="{{ link.url }}">{{ link.name }}</a>
+{% endfor %}</nav>
+<main><h1>{{ title }}</h1>
+<table class="orders"><thead><tr><th>#</th><th>Customer</th><th>Email</th><th>Total</th>
+<th>Status</th><th>Placed</th></tr></thead><tbody>
+{% for o in orders %}<tr class="{% cycle 'odd' 'even' %}"><td>{{ o.id }}</td>
+<td><a href="/customers/{{ o.cid }}/">{{ o.name }}</a></td><td>{{ o.email }}</td>
+<td class="num">{{ o.total|floatformat:2 }}</td><td><span class="badge badge-{{ o.status }}">
+{{ o.status|title }}</span></td><td>{{ o.placed|date:"Y-m-d H:i" }}</td></tr>
+{% endfor %}</tbody></table></main><footer>&copy; Example Corp</footer></body></html>
+"""
+
+
+def _html_page(rows: int) -> bytes:
+    import datetime
+
+    from django.template import engines
+
+    rnd = random.Random(112)
+    first = ["Ada", "Grace", "Linus", "Guido", "Barbara", "Ken", "Margaret", "Dennis"]
+    last = ["Lovelace", "Hopper", "Torvalds", "van Rossum", "Liskov", "Thompson", "Hamilton"]
+    orders = []
+    for i in range(rows):
+        name = f"{rnd.choice(first)} {rnd.choice(last)}"
+        orders.append(
+            {
+                "id": 10000 + i,
+                "cid": rnd.randrange(1, 5000),
+                "name": name,
+                "email": f"{name.split()[0].lower()}{rnd.randrange(100)}@example.com",
+                "total": rnd.random() * 1000,
+                "status": rnd.choice(["paid", "pending", "shipped", "refunded"]),
+                "placed": datetime.datetime(2025, 1, 1)
+                + datetime.timedelta(minutes=rnd.randrange(500000)),
+            }
+        )
+    links = [{"url": f"/section/{i}/", "name": f"Section {i}"} for i in range(12)]
+    tpl = engines["django"].from_string(_TEMPLATE)
+    return tpl.render({"title": "Orders", "orders": orders, "links": links}).encode()
+
+
+def _json_body(target: int) -> bytes:
+    rnd = random.Random(1)
+    items = []
+    size = 0
+    i = 0
+    while size < target:
+        item = {
+            "id": i,
+            "uuid": f"{rnd.getrandbits(128):032x}",
+            "name": rnd.choice(["widget", "gadget", "doohickey", "gizmo"]) + f"-{i % 997}",
+            "price": round(rnd.random() * 100, 2),
+            "tags": rnd.sample(["red", "green", "blue", "new", "sale", "eco"], 2),
+            "active": rnd.random() > 0.3,
+        }
+        items.append(item)
+        size += 150
+        i += 1
+    return json.dumps({"count": len(items), "results": items}).encode()
+
+
+def _csv_rows(total: int) -> list[bytes]:
+    rnd = random.Random(7)
+    rows = []
+    size = 0
+    i = 0
+    while size < total:
+        row = (
+            f"{i},{rnd.randrange(10**6)},customer-{rnd.randrange(5000)},"
+            f"{rnd.random() * 1000:.2f},2025-{i % 12 + 1:02d}-{i % 28 + 1:02d},"
+            f'"{rnd.choice(["paid", "pending", "shipped, late", "refunded"])}"\r\n'
+        ).encode()
+        rows.append(row)
+        size += len(row)
+        i += 1
+    return rows
+
+
+def _middlewares() -> dict[str, Any]:
+    from django.middleware.gzip import GZipMiddleware as DjangoGZip
+
+    from djfast.middleware import CompressionMiddleware, GZipMiddleware
+
+    return {"django": DjangoGZip, "djfast": GZipMiddleware, "djfast zstd": CompressionMiddleware}
+
+
+def _whole_body_case(name: str, body: bytes, content_type: str) -> Case:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from djfast import _djfast
+
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=BROWSER_AE)
+    gzip_request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    variants = []
+    for label, cls in _middlewares().items():
+
+        def view(req: Any, body: bytes = body) -> Any:
+            return HttpResponse(body, content_type=content_type)
+
+        mw = cls(view)
+        req = request if label == "djfast zstd" else gzip_request
+
+        def run(mw: Any = mw, req: Any = req) -> Any:
+            return mw(req)
+
+        resp = run()
+        expected = "zstd" if label == "djfast zstd" else "gzip"
+        assert resp["Content-Encoding"] == expected, (label, resp.headers)
+        variants.append(Variant(label, run, info=f"{len(resp.content):,} B out"))
+    raw = _djfast.gzip_compress(body, 6, -1, 3)
+    variants.append(
+        Variant(
+            "raw libdeflate",
+            lambda: _djfast.gzip_compress(body, 6, -1, 3),
+            info=f"{len(raw):,} B out",
+        )
+    )
+    raw_zlib = stdlib_gzip.compress(body, 6, mtime=0)
+    variants.append(
+        Variant(
+            "raw zlib",
+            lambda: stdlib_gzip.compress(body, 6, mtime=0),
+            info=f"{len(raw_zlib):,} B out",
+        )
+    )
+    return Case(
+        GROUP,
+        f"{name} ({len(body) / 1e3:,.0f} KB in)",
+        variants,
+        unit="MB",
+        work=len(body) / 1e6,
+        note="middleware on RequestFactory request; info: bytes sent",
+    )
+
+
+def _streaming_case(name: str, chunks: list[bytes]) -> Case:
+    from django.http import StreamingHttpResponse
+    from django.test import RequestFactory
+
+    total = sum(map(len, chunks))
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=BROWSER_AE)
+    gzip_request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    variants = []
+    for label, cls in _middlewares().items():
+
+        def view(req: Any) -> Any:
+            return StreamingHttpResponse(iter(chunks), content_type="text/csv")
+
+        mw = cls(view)
+        req = request if label == "djfast zstd" else gzip_request
+
+        def run(mw: Any = mw, req: Any = req) -> int:
+            resp = mw(req)
+            n = 0
+            for part in resp:  # as a WSGI server iterates
+                n += len(part)
+            resp.close()
+            return n
+
+        variants.append(Variant(label, run, info=f"{run():,} B out"))
+
+    def raw_zlib() -> int:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        n = 0
+        for chunk in chunks:
+            n += len(c.compress(chunk))
+        return n + len(c.flush())
+
+    variants.append(Variant("raw zlib", raw_zlib, info=f"{raw_zlib() + 18:,} B out"))
+    return Case(
+        GROUP,
+        f"{name} ({total / 1e6:.0f} MB in {len(chunks):,} chunks)",
+        variants,
+        unit="MB",
+        work=total / 1e6,
+        number=1,
+    )
+
+
+def _threads_case(body: bytes, rounds: int) -> Case:
+    from djfast import _djfast
+
+    pool = ThreadPoolExecutor(2)
+
+    def job() -> int:
+        n = 0
+        for _ in range(rounds):
+            n += len(_djfast.gzip_compress(body, 6, -1, 3))
+        return n
+
+    def one_thread() -> None:
+        job()
+        job()
+
+    def two_threads() -> None:
+        a = pool.submit(job)
+        b = pool.submit(job)
+        a.result()
+        b.result()
+
+    return Case(
+        GROUP,
+        f"djfast gzip, {len(body) / 1e6:.1f} MB body x{2 * rounds}: 1 vs 2 threads",
+        [Variant("1 thread", one_thread), Variant("2 threads", two_threads)],
+        baseline="1 thread",
+        unit="MB",
+        work=2 * rounds * len(body) / 1e6,
+        note="GIL released around libdeflate; ratio = throughput of 2 threads / 1 thread",
+    )
+
+
+def cases(opts: Options) -> list[Case]:
+    html = _html_page(480)
+    json_body = _json_body(1_000_000)
+    small = html[:2048]
+    stream_total = 2_000_000 if opts.quick else 10_000_000
+    rows = _csv_rows(stream_total)
+    joined = b"".join(rows)
+    big_chunks = [joined[i : i + 65536] for i in range(0, len(joined), 65536)]
+    builders: list[Callable[[], Case]] = [
+        lambda: _whole_body_case("HTML page", html, "text/html; charset=utf-8"),
+        lambda: _whole_body_case("JSON response", json_body, "application/json"),
+        lambda: _whole_body_case("small HTML", small, "text/html; charset=utf-8"),
+        lambda: _streaming_case("CSV stream, one-row chunks", rows),
+        lambda: _streaming_case("CSV stream, 64 KB chunks", big_chunks),
+        lambda: _threads_case(json_body, 2 if opts.quick else 4),
+    ]
+    return [b() for b in builders]
