@@ -27,6 +27,19 @@ def service_reachable(name: str) -> bool:
     return _reachable[name]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _responses_do_not_touch_connections():
+    """Closing a response sends request_finished, whose close_old_connections handler would touch
+    a database connection left open by an earlier test. Django's test client disconnects that
+    handler while it handles a request; tests that close responses by hand get the same."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_finished.connect(close_old_connections)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         for name, (host, port, label) in SERVICES.items():
