@@ -1,8 +1,11 @@
 """Type stubs for djfast._djfast, the C extension. One section per feature."""
 
-# --- cache keys (csrc/py/cache.c) ---
 from collections.abc import Callable, Iterable
 from typing import Any, final
+
+from typing_extensions import Buffer as _Buffer
+
+# --- cache keys (csrc/py/cache.c) ---
 
 KEY_TOO_LONG: int  # memcache_key_problems bit: longer than 250 characters
 KEY_FORBIDDEN_CHARS: int  # memcache_key_problems bit: a character in 0x00-0x20 or 0x7f
@@ -31,8 +34,6 @@ class KeyMaker:
     def __call__(self, key: Any, version: Any = None) -> Any: ...
 
 # --- compression (csrc/py/compress.c) ---
-
-from typing_extensions import Buffer as _Buffer
 
 ZSTD_MAX_WINDOW_LOG: int  # 23: zstd windows are capped at 8 MB (RFC 9659)
 
