@@ -293,7 +293,9 @@ PyDoc_STRVAR(stream_flush_doc,
              "flush() -> bytes\n\nCompress what is pending and sync-flush: the client can\n"
              "decode everything fed so far.");
 
-static PyObject *stream_flush(djf_stream *s, PyObject *Py_UNUSED(ignored))
+/* Compresses what is pending with `mode` (a sync flush, or the end of the member/frame) and
+ * returns the output; returns a new bytes object, or NULL with an exception set. */
+static PyObject *stream_drain(djf_stream *s, djf_flush mode)
 {
     PyObject *res = NULL;
     djf_status rc = DJF_OK;
@@ -302,15 +304,24 @@ static PyObject *stream_flush(djf_stream *s, PyObject *Py_UNUSED(ignored))
     if (check_open(s) < 0) {
         goto done;
     }
-    rc = compress_all(s, NULL, 0, DJF_FLUSH_SYNC);
+    rc = compress_all(s, NULL, 0, mode);
     if (rc != DJF_OK) {
         fail(s, rc);
         goto done;
     }
     res = take_output(s);
+    if (mode == DJF_FLUSH_FINISH) {
+        s->state = ST_FINISHED;
+        release_native(s);
+    }
 done:
     stream_unlock(s);
     return res;
+}
+
+static PyObject *stream_flush(djf_stream *s, PyObject *Py_UNUSED(ignored))
+{
+    return stream_drain(s, DJF_FLUSH_SYNC);
 }
 
 PyDoc_STRVAR(stream_finish_doc,
@@ -319,24 +330,7 @@ PyDoc_STRVAR(stream_finish_doc,
 
 static PyObject *stream_finish(djf_stream *s, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *res = NULL;
-    djf_status rc = DJF_OK;
-
-    stream_lock(s);
-    if (check_open(s) < 0) {
-        goto done;
-    }
-    rc = compress_all(s, NULL, 0, DJF_FLUSH_FINISH);
-    if (rc != DJF_OK) {
-        fail(s, rc);
-        goto done;
-    }
-    res = take_output(s);
-    s->state = ST_FINISHED;
-    release_native(s);
-done:
-    stream_unlock(s);
-    return res;
+    return stream_drain(s, DJF_FLUSH_FINISH);
 }
 
 PyDoc_STRVAR(stream_close_doc,
