@@ -52,8 +52,11 @@ def _default_chunk_size() -> int:
     return int(djfast_settings.CSV["CHUNK_SIZE"])
 
 
+_NO_DIALECT: Any = object()  # csv.writer without a dialect argument differs from "excel"
+
+
 def writer(
-    dialect: Any = "excel",
+    dialect: Any = _NO_DIALECT,
     *,
     chunk_size: int | None = None,
     escape_formulas: bool = False,
@@ -64,7 +67,10 @@ def writer(
     ``chunk_size`` (bytes, default ``DJFAST["CSV"]["CHUNK_SIZE"]``) sizes ``.chunks()``;
     ``escape_formulas=True`` prefixes text cells starting with ``= + - @ \\t \\r`` with ``'``.
     """
-    validated = _csv.writer(_SINK, dialect, **fmtparams).dialect
+    if dialect is _NO_DIALECT:
+        validated = _csv.writer(_SINK, **fmtparams).dialect
+    else:
+        validated = _csv.writer(_SINK, dialect, **fmtparams).dialect
     if chunk_size is None:
         chunk_size = _default_chunk_size()
     return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas))
@@ -186,7 +192,7 @@ def StreamingCSV(
     *,
     header: Sequence[Any] | bool | None = None,
     filename: str | None = None,
-    dialect: Any = "excel",
+    dialect: Any = _NO_DIALECT,
     bom: bool = False,
     chunk_size: int | None = None,
     escape_formulas: bool = False,
