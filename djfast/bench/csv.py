@@ -12,7 +12,7 @@ import csv
 import io
 import random
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ FIELDS = ["number", "title", "ratio", "price", "day", "stamp", "note", "active"]
 def make_rows(n: int, seed: int = 1234) -> list[tuple[Any, ...]]:
     rnd = random.Random(seed)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "café"]
-    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2024, 1, 1, tzinfo=UTC)
     rows = []
     for i in range(n):
         title = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 5)))
