@@ -175,7 +175,9 @@ def cases(opts: Options) -> list[Case]:
         number=1,
         note="Django docs recipe (Echo + csv.writer, one yield per row) is the baseline",
         variants=[
-            Variant(label, lambda make=make: consume(make()), info=f"{mb:.1f} MB out", check=check(make))
+            Variant(
+                label, lambda make=make: consume(make()), info=f"{mb:.1f} MB out", check=check(make)
+            )
             for label, make in variants
         ],
     )
@@ -184,7 +186,9 @@ def cases(opts: Options) -> list[Case]:
 
     gz_variants = [
         Variant("django", behind(DjangoGZip, variants[0][1]), info="Django GZipMiddleware"),
-        Variant("csv.writer batched", behind(DjangoGZip, variants[1][1]), info="Django GZipMiddleware"),
+        Variant(
+            "csv.writer batched", behind(DjangoGZip, variants[1][1]), info="Django GZipMiddleware"
+        ),
         Variant("djfast", behind(DjangoGZip, variants[2][1]), info="Django GZipMiddleware"),
     ]
     try:
@@ -193,7 +197,11 @@ def cases(opts: Options) -> list[Case]:
         FastGZip = None
     if FastGZip is not None:
         gz_variants.append(
-            Variant("djfast + djfast gzip", behind(FastGZip, variants[2][1]), info="djfast GZipMiddleware")
+            Variant(
+                "djfast + djfast gzip",
+                behind(FastGZip, variants[2][1]),
+                info="djfast GZipMiddleware",
+            )
         )
     gzip_case = Case(
         group="csv",
@@ -219,7 +227,9 @@ def cases(opts: Options) -> list[Case]:
         number=1,
         note="values_list(...).iterator() end to end; table filled once, untimed",
         variants=[
-            Variant(label, lambda make=make: consume(make()), setup=table.setup, info=f"{mb:.1f} MB out")
+            Variant(
+                label, lambda make=make: consume(make()), setup=table.setup, info=f"{mb:.1f} MB out"
+            )
             for label, make in qs_variants
         ],
     )
