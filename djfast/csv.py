@@ -9,6 +9,7 @@ bytes``. ``StreamingCSV(rows, ...)`` wraps that in a ``StreamingHttpResponse``.
 from __future__ import annotations
 
 import csv as _csv
+import io
 import re
 import unicodedata
 from collections.abc import AsyncIterable, Iterable, Sequence
@@ -42,6 +43,37 @@ class _Sink:
 _SINK = _Sink()
 
 
+def _probe_compat() -> int:
+    """Which writer rules of newer CPython releases the running csv module follows.
+
+    CPython 3.11 follows none; later releases quote '\\r'/'\\n' whatever the lineterminator,
+    quote empty fields when the delimiter is a space with skipinitialspace, and refuse a row of
+    a single None under QUOTE_STRINGS/QUOTE_NOTNULL. Probing (rather than comparing version
+    numbers) also follows bug-fix releases that backported a rule.
+    """
+
+    def out(row: list[Any], **fmtparams: Any) -> str:
+        buf = io.StringIO()
+        _csv.writer(buf, **fmtparams).writerow(row)
+        return buf.getvalue()
+
+    flags = 0
+    if out(["a\nb"], lineterminator="X") != "a\nbX":
+        flags |= _djfast.CSV_COMPAT_CRLF_SPECIAL
+    if out(["", "a"], delimiter=" ", skipinitialspace=True) != " a\r\n":
+        flags |= _djfast.CSV_COMPAT_QUOTE_EMPTY
+    notnull = getattr(_csv, "QUOTE_NOTNULL", None)
+    if notnull is not None:
+        try:
+            out([None], quoting=notnull)
+        except _csv.Error:
+            flags |= _djfast.CSV_COMPAT_NULL_SINGLE
+    return flags
+
+
+COMPAT = _probe_compat()
+
+
 def _default_chunk_size() -> int:
     from django.conf import settings
 
@@ -73,7 +105,11 @@ def writer(
         validated = _csv.writer(_SINK, dialect, **fmtparams).dialect
     if chunk_size is None:
         chunk_size = _default_chunk_size()
-    return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas))
+    compat = COMPAT & ~_djfast.CSV_COMPAT_QUOTE_EMPTY
+    if COMPAT & _djfast.CSV_COMPAT_QUOTE_EMPTY and validated.delimiter == " ":
+        if validated.skipinitialspace:
+            compat |= _djfast.CSV_COMPAT_QUOTE_EMPTY
+    return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas), compat)
 
 
 def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
@@ -144,6 +180,28 @@ def _drive(awaitable: Any) -> None:
     raise RuntimeError("the async row source needs an event loop to close; it was not closed")
 
 
+async def _async_chunks(chunks: Any, rows: AsyncIterable[Any]) -> Any:
+    """CSV chunks for an async row source; closes the source however it ends.
+
+    A module-level function (not a method) so the generator holds no reference to the stream
+    object that holds it: when the response is dropped (an ASGI client disconnect), the
+    generator is freed at once and the event loop's finalizer closes it and the source.
+    """
+    source = aiter(rows)
+    try:
+        async for row in source:
+            out = chunks.feed(row)
+            if out is not None:
+                yield out
+        out = chunks.flush()
+        if out:
+            yield out
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 class _AsyncCSVStream:
     """Async iterable of CSV chunks for an async row source (never buffered whole).
 
@@ -158,24 +216,8 @@ class _AsyncCSVStream:
 
     def __aiter__(self) -> Any:
         if self._agen is None:
-            self._agen = self._generate()
+            self._agen = _async_chunks(self._chunks, self._rows)
         return self._agen
-
-    async def _generate(self) -> Any:
-        chunks = self._chunks
-        source = aiter(self._rows)
-        try:
-            async for row in source:
-                out = chunks.feed(row)
-                if out is not None:
-                    yield out
-            out = chunks.flush()
-            if out:
-                yield out
-        finally:
-            aclose = getattr(source, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
     def close(self) -> None:
         self._chunks.close()

@@ -461,3 +461,39 @@ def test_fast_paths_match_str_for_tricky_values():
     assert djfast_rows([row], {}) == stdlib_rows([row], {})
     bad = [datetime(2020, 1, 1, tzinfo=OddTZ())]
     assert djfast_rows([bad], {}) == stdlib_rows([bad], {})
+
+
+def test_compat_probe_matches_the_running_csv_module():
+    from djfast.csv import COMPAT
+
+    def out(row, **fmtparams):
+        return stdlib_rows([row], fmtparams)[0]
+
+    crlf = out(["a\nb"], lineterminator="X") != ("ok", "a\nbX")
+    assert bool(COMPAT & _djfast.CSV_COMPAT_CRLF_SPECIAL) == crlf
+    space = out(["", "a"], delimiter=" ", skipinitialspace=True) != ("ok", " a\r\n")
+    assert bool(COMPAT & _djfast.CSV_COMPAT_QUOTE_EMPTY) == space
+    for row, params in [
+        (["a\nb", "c\rd"], {"lineterminator": "X"}),
+        (["", "a", None], {"delimiter": " ", "skipinitialspace": True}),
+        ([None], {"quoting": getattr(csv, "QUOTE_NOTNULL", csv.QUOTE_MINIMAL)}),
+    ]:
+        assert djfast_rows([row], params) == stdlib_rows([row], params)
+
+
+def test_compat_flags_switch_on_the_newer_rules():
+    dialect = csv.writer(io.StringIO(), lineterminator="X").dialect
+    old = _djfast.CSVWriter(dialect)
+    new = _djfast.CSVWriter(dialect, compat=_djfast.CSV_COMPAT_CRLF_SPECIAL)
+    assert old.writerow(["a\nb"]) == "a\nbX"
+    assert new.writerow(["a\nb"]) == '"a\nb"X'
+    spaced = csv.writer(io.StringIO(), delimiter=" ", skipinitialspace=True).dialect
+    quoting_empty = _djfast.CSVWriter(spaced, compat=_djfast.CSV_COMPAT_QUOTE_EMPTY)
+    assert quoting_empty.writerow(["", "a"]) == '"" a\r\n'
+    none_dialect = csv.writer(
+        io.StringIO(), delimiter=" ", skipinitialspace=True, quoting=csv.QUOTE_NONE, escapechar="\\"
+    ).dialect
+    with pytest.raises(csv.Error, match="empty field must be quoted if delimiter is a space"):
+        _djfast.CSVWriter(none_dialect, compat=_djfast.CSV_COMPAT_QUOTE_EMPTY).writerow(["", "a"])
+    with pytest.raises(ValueError, match="compat"):
+        _djfast.CSVWriter(dialect, compat=64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from contextlib import aclosing
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -297,16 +298,28 @@ def test_cancelled_async_stream_closes_the_source():
 
     async def scenario():
         response = StreamingCSV(source(), chunk_size=16)
+        sent = []
 
-        async def serve():
-            async for _ in response.streaming_content:
-                await asyncio.sleep(0)
+        async def send(part):
+            sent.append(part)
+            await asyncio.sleep(0)
+
+        async def serve():  # what Django's ASGIHandler.send_response does
+            async with aclosing(aiter(response)) as content:
+                async for part in content:
+                    await send(part)
 
         task = asyncio.ensure_future(serve())
-        await asyncio.sleep(0.01)
-        task.cancel()  # what Django's ASGI handler does on http.disconnect
+        while len(sent) < 3:
+            await asyncio.sleep(0)
+        task.cancel()  # Django's ASGI handler, on http.disconnect
         with pytest.raises(asyncio.CancelledError):
             await task
+        # Django drops the response; the abandoned async generators are then closed by the
+        # event loop's finalizer hook (no garbage cycle keeps them alive)
+        del response, task, serve
+        for _ in range(10):
+            await asyncio.sleep(0)
         return state["closed"]
 
     assert asyncio.run(scenario()) is True

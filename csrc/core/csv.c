@@ -122,7 +122,7 @@ static int djf_csv_valid_char(uint32_t c, int optional)
 
 int djf_csv_dialect_init(djf_csv_dialect *d, uint32_t delimiter, uint32_t quotechar,
                          uint32_t escapechar, int doublequote, int quoting,
-                         const uint32_t *lineterm, size_t lineterm_len)
+                         const uint32_t *lineterm, size_t lineterm_len, int options)
 {
     size_t i;
     size_t n = 0;
@@ -140,6 +140,7 @@ int djf_csv_dialect_init(djf_csv_dialect *d, uint32_t delimiter, uint32_t quotec
     d->escapechar = escapechar;
     d->doublequote = doublequote != 0;
     d->quoting = quoting;
+    d->options = options;
     d->delim_len = djf_u8_put(d->delim_u8, delimiter);
     d->has_surrogate = djf_is_surrogate(delimiter);
     rc = djf_csv_add_special(d, delimiter, DJF_CSV_C_DELIM);
@@ -152,6 +153,12 @@ int djf_csv_dialect_init(djf_csv_dialect *d, uint32_t delimiter, uint32_t quotec
         d->esc_len = djf_u8_put(d->esc_u8, escapechar);
         d->has_surrogate |= djf_is_surrogate(escapechar);
         rc = djf_csv_add_special(d, escapechar, DJF_CSV_C_ESC);
+    }
+    if (rc == DJF_OK && (options & DJF_CSV_OPT_CRLF_SPECIAL)) {
+        rc = djf_csv_add_special(d, '\r', DJF_CSV_C_LT);
+        if (rc == DJF_OK) {
+            rc = djf_csv_add_special(d, '\n', DJF_CSV_C_LT);
+        }
     }
     for (i = 0; rc == DJF_OK && i < lineterm_len; i++) {
         if (!djf_csv_valid_char(lineterm[i], 0)) {
@@ -195,6 +202,7 @@ void djf_csv_row_begin(djf_csv_row *r, const djf_buf *out)
 {
     r->start = out->len;
     r->nfields = 0;
+    r->last_null = 0;
 }
 
 int djf_csv_is_formula(int kind, const void *data, size_t len)
@@ -340,6 +348,15 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
     if (strict && d->has_surrogate) {
         return DJF_CSV_ESURROGATE;
     }
+    r->last_null = (flags & DJF_CSV_NULL) != 0;
+    if (len == 0 && (d->options & DJF_CSV_OPT_QUOTE_EMPTY)) {
+        if (d->quoting == DJF_CSV_QUOTE_NONE ||
+            (r->last_null &&
+             (d->quoting == DJF_CSV_QUOTE_STRINGS || d->quoting == DJF_CSV_QUOTE_NOTNULL))) {
+            return DJF_CSV_EEMPTY_SPACE;
+        }
+        quoted = 1;
+    }
     if (kind == DJF_CSV_ASCII && !guard) {
         const unsigned char *p = data;
         for (i = 0; i < len && !d->cls[p[i]]; i++) {
@@ -390,7 +407,9 @@ int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int 
         return DJF_CSV_ESURROGATE;
     }
     if (r->nfields > 0 && out->len == r->start) {
-        if (d->quoting == DJF_CSV_QUOTE_NONE) {
+        if (d->quoting == DJF_CSV_QUOTE_NONE ||
+            ((d->options & DJF_CSV_OPT_NULL_SINGLE) && r->last_null &&
+             (d->quoting == DJF_CSV_QUOTE_STRINGS || d->quoting == DJF_CSV_QUOTE_NOTNULL))) {
             return DJF_CSV_EEMPTY_FIELD;
         }
         rc = djf_buf_reserve(out, 2 * d->quote_len);

@@ -47,11 +47,21 @@ enum {
 #define DJF_CSV_QUOTED      1 /* quote this field whatever its content */
 #define DJF_CSV_GUARD       2 /* formula guard: prefix "'" when the text starts with =+-@\t\r */
 #define DJF_CSV_STRICT_UTF8 4 /* refuse lone surrogates (DJF_CSV_ESURROGATE) */
+#define DJF_CSV_NULL        8 /* the field is None (matters to the newer rules below) */
+
+/* Options of djf_csv_dialect_init: writer rules of newer CPython releases (the binding probes
+ * the running csv module for each; CPython 3.11 has none of them). */
+#define DJF_CSV_OPT_CRLF_SPECIAL 1 /* '\r' and '\n' are special whatever the lineterminator */
+#define DJF_CSV_OPT_QUOTE_EMPTY                                                                    \
+    2                             /* quote empty fields (delimiter ' ' with skipinitialspace);     \
+                                     error under QUOTE_NONE or for None under STRINGS/NOTNULL */
+#define DJF_CSV_OPT_NULL_SINGLE 4 /* a row of one None under STRINGS/NOTNULL is an error */
 
 /* Errors beyond djf_status. */
 #define DJF_CSV_ENEED_ESCAPE -100 /* "need to escape, but no escapechar set" */
 #define DJF_CSV_EEMPTY_FIELD -101 /* "single empty field record must be quoted" */
 #define DJF_CSV_ESURROGATE   -102 /* a lone surrogate under DJF_CSV_STRICT_UTF8 */
+#define DJF_CSV_EEMPTY_SPACE -103 /* "empty field must be quoted if delimiter is a space..." */
 
 /* Character classes (bit flags) of the special characters. */
 #define DJF_CSV_C_DELIM 1
@@ -65,6 +75,7 @@ typedef struct djf_csv_dialect {
     uint32_t escapechar; /* DJF_CSV_NOT_SET for None */
     int doublequote;
     int quoting;             /* DJF_CSV_QUOTE_* */
+    int options;             /* DJF_CSV_OPT_* */
     unsigned char cls[256];  /* classes of code points below 256 */
     uint32_t *wide;          /* special code points >= 256 (distinct), or NULL */
     unsigned char *wide_cls; /* their classes */
@@ -79,6 +90,7 @@ typedef struct djf_csv_dialect {
 typedef struct djf_csv_row {
     size_t start;   /* out->len when the row began */
     size_t nfields; /* fields appended so far */
+    int last_null;  /* the last field appended was None */
 } djf_csv_row;
 
 /* Sets up a dialect (delimiter is required; quotechar/escapechar may be DJF_CSV_NOT_SET).
@@ -87,7 +99,7 @@ typedef struct djf_csv_row {
  * (CPython refuses these when it builds the dialect). On failure nothing needs freeing. */
 int djf_csv_dialect_init(djf_csv_dialect *d, uint32_t delimiter, uint32_t quotechar,
                          uint32_t escapechar, int doublequote, int quoting,
-                         const uint32_t *lineterm, size_t lineterm_len);
+                         const uint32_t *lineterm, size_t lineterm_len, int options);
 
 /* Releases a dialect's memory. Never fails. */
 void djf_csv_dialect_free(djf_csv_dialect *d);
@@ -96,7 +108,8 @@ void djf_csv_dialect_free(djf_csv_dialect *d);
 void djf_csv_row_begin(djf_csv_row *r, const djf_buf *out);
 
 /* Appends one field (len code units of layout `kind`). Returns DJF_OK, DJF_ENOMEM,
- * DJF_EOVERFLOW, DJF_EINVAL (bad kind), DJF_CSV_ENEED_ESCAPE or DJF_CSV_ESURROGATE; on
+ * DJF_EOVERFLOW, DJF_EINVAL (bad kind), DJF_CSV_ENEED_ESCAPE, DJF_CSV_EEMPTY_SPACE or
+ * DJF_CSV_ESURROGATE; on
  * failure `out` may hold part of the row (the caller truncates to r->start). */
 int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int kind,
                   const void *data, size_t len, int flags);

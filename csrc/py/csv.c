@@ -47,7 +47,7 @@ static int djf_csv_char_attr(PyObject *dialect, const char *name, int optional, 
 }
 
 /* Builds the core dialect from a csv dialect object. Returns 0, or -1 with an exception set. */
-static int djf_csv_load_dialect(djf_csv_writer_obj *w, PyObject *dialect)
+static int djf_csv_load_dialect(djf_csv_writer_obj *w, PyObject *dialect, int compat)
 {
     uint32_t delimiter = 0;
     uint32_t quotechar = 0;
@@ -93,7 +93,7 @@ static int djf_csv_load_dialect(djf_csv_writer_obj *w, PyObject *dialect)
         goto done;
     }
     rc = djf_csv_dialect_init(&w->d, delimiter, quotechar, escapechar, doublequote, (int)quoting,
-                              lt, (size_t)lt_len);
+                              lt, (size_t)lt_len, compat);
     if (rc == DJF_EINVAL) {
         PyErr_SetString(PyExc_TypeError, "quotechar must be set if quoting enabled");
         goto done;
@@ -111,14 +111,19 @@ done:
 
 static PyObject *djf_csv_writer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"dialect", "chunk_size", "escape_formulas", NULL};
+    static char *kwlist[] = {"dialect", "chunk_size", "escape_formulas", "compat", NULL};
     PyObject *dialect = NULL;
     Py_ssize_t chunk_size = 65536;
     int escape_formulas = 0;
+    int compat = 0;
     djf_csv_writer_obj *w = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|np:CSVWriter", kwlist, &dialect, &chunk_size,
-                                     &escape_formulas)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|npi:CSVWriter", kwlist, &dialect, &chunk_size,
+                                     &escape_formulas, &compat)) {
+        return NULL;
+    }
+    if (compat & ~(DJF_CSV_OPT_CRLF_SPECIAL | DJF_CSV_OPT_QUOTE_EMPTY | DJF_CSV_OPT_NULL_SINGLE)) {
+        PyErr_SetString(PyExc_ValueError, "unknown compat flags");
         return NULL;
     }
     if (chunk_size < 1) {
@@ -131,7 +136,7 @@ static PyObject *djf_csv_writer_new(PyTypeObject *type, PyObject *args, PyObject
     }
     w->chunk_size = chunk_size;
     w->escape_formulas = escape_formulas;
-    if (djf_csv_load_dialect(w, dialect) < 0) {
+    if (djf_csv_load_dialect(w, dialect, compat) < 0) {
         Py_DECREF(w);
         return NULL;
     }
@@ -277,8 +282,9 @@ static PyType_Slot djf_csv_writer_slots[] = {
     {Py_tp_clear, djf_csv_writer_clear},
     {Py_tp_methods, djf_csv_writer_methods},
     {Py_tp_members, djf_csv_writer_members},
-    {Py_tp_doc, "CSVWriter(dialect, chunk_size=65536, escape_formulas=False): csv.writer's "
-                "output as str rows or UTF-8 chunks."},
+    {Py_tp_doc, "CSVWriter(dialect, chunk_size=65536, escape_formulas=False, compat=0): "
+                "csv.writer's output as str rows or UTF-8 chunks. compat: CSV_COMPAT_* rules "
+                "of the running Python's csv module."},
     {0, NULL},
 };
 
@@ -535,6 +541,11 @@ int djf_csv_exec(PyObject *module, struct djf_state *st)
     }
     cs->chunks_type = PyType_FromModuleAndSpec(module, &djf_csv_chunks_spec, NULL);
     if (cs->chunks_type == NULL || PyModule_AddObjectRef(module, "CSVChunks", cs->chunks_type)) {
+        goto done;
+    }
+    if (PyModule_AddIntConstant(module, "CSV_COMPAT_CRLF_SPECIAL", DJF_CSV_OPT_CRLF_SPECIAL) ||
+        PyModule_AddIntConstant(module, "CSV_COMPAT_QUOTE_EMPTY", DJF_CSV_OPT_QUOTE_EMPTY) ||
+        PyModule_AddIntConstant(module, "CSV_COMPAT_NULL_SINGLE", DJF_CSV_OPT_NULL_SINGLE)) {
         goto done;
     }
     csvmod = PyImport_ImportModule("_csv");

@@ -25,6 +25,10 @@ static int djf_csv_raise(djf_state *st, djf_csv_writer_obj *w, int rc, PyObject 
     case DJF_CSV_EEMPTY_FIELD:
         PyErr_SetString(st->csv.error, "single empty field record must be quoted");
         return -1;
+    case DJF_CSV_EEMPTY_SPACE:
+        PyErr_SetString(st->csv.error, "empty field must be quoted if delimiter is a space "
+                                       "and skipinitialspace is true");
+        return -1;
     case DJF_CSV_ESURROGATE:
         /* let the UTF-8 codec name the character and its position */
         if (text != NULL) {
@@ -267,7 +271,8 @@ static int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_ro
     if (v == Py_None) {
         /* csv: QUOTE_NONNUMERIC quotes None (it is not a number) */
         quoted |= quoting == DJF_CSV_QUOTE_NONNUMERIC;
-        return djf_csv_append_ascii(st, w, r, out, "", 0, flags | (quoted ? DJF_CSV_QUOTED : 0));
+        flags |= DJF_CSV_NULL | (quoted ? DJF_CSV_QUOTED : 0);
+        return djf_csv_append_ascii(st, w, r, out, "", 0, flags);
     }
     number = PyNumber_Check(v);
     if (quoting == DJF_CSV_QUOTE_NONNUMERIC) {

@@ -12,7 +12,7 @@ static djf_csv_dialect excel(void)
 {
     djf_csv_dialect d;
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, crlf, 2),
+        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
         DJF_OK);
     return d;
 }
@@ -77,7 +77,7 @@ START_TEST(test_quote_none_escapes_or_fails)
     const char *row[] = {"a,b", "q\"", "e\\", NULL};
     const char *empty[] = {"", NULL};
 
-    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', '\\', 1, DJF_CSV_QUOTE_NONE, crlf, 2),
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', '\\', 1, DJF_CSV_QUOTE_NONE, crlf, 2, 0),
                      DJF_OK);
     ck_assert_int_eq(ascii_row(&d, &b, row, 0), DJF_OK);
     OUT_EQ(b, "a\\,b,q\\\",e\\\\\r\n");
@@ -87,7 +87,7 @@ START_TEST(test_quote_none_escapes_or_fails)
     djf_csv_dialect_free(&d);
 
     ck_assert_int_eq(djf_csv_dialect_init(&d, ',', DJF_CSV_NOT_SET, DJF_CSV_NOT_SET, 1,
-                                          DJF_CSV_QUOTE_NONE, crlf, 2),
+                                          DJF_CSV_QUOTE_NONE, crlf, 2, 0),
                      DJF_OK);
     ck_assert_int_eq(ascii_row(&d, &b, row, 0), DJF_CSV_ENEED_ESCAPE);
     djf_buf_free(&b);
@@ -101,7 +101,7 @@ START_TEST(test_no_doublequote_escapes_quote_and_escapechar)
     djf_buf b = {0};
     const char *row[] = {"a\"b", "c\\d", "e,f", NULL};
 
-    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', '\\', 0, DJF_CSV_QUOTE_MINIMAL, crlf, 2),
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', '\\', 0, DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
                      DJF_OK);
     ck_assert_int_eq(ascii_row(&d, &b, row, 0), DJF_OK);
     OUT_EQ(b, "a\\\"b,c\\\\d,\"e,f\"\r\n");
@@ -109,7 +109,7 @@ START_TEST(test_no_doublequote_escapes_quote_and_escapechar)
     djf_csv_dialect_free(&d);
 
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 0, DJF_CSV_QUOTE_MINIMAL, crlf, 2),
+        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 0, DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
         DJF_OK);
     ck_assert_int_eq(ascii_row(&d, &b, row, 0), DJF_CSV_ENEED_ESCAPE);
     djf_buf_free(&b);
@@ -125,7 +125,7 @@ START_TEST(test_lineterminator_characters_quote)
     const char *row[] = {"aXb", "c\nd", NULL};
 
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, ';', '\'', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 1),
+        djf_csv_dialect_init(&d, ';', '\'', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 1, 0),
         DJF_OK);
     ck_assert_int_eq(ascii_row(&d, &b, row, 0), DJF_OK);
     /* 3.11: only the lineterminator's characters count, so "\n" stays unquoted here */
@@ -162,7 +162,7 @@ START_TEST(test_wide_text_and_wide_delimiter)
     djf_csv_row r;
 
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, 0x20ac, '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 1),
+        djf_csv_dialect_init(&d, 0x20ac, '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 1, 0),
         DJF_OK);
     djf_csv_row_begin(&r, &b);
     ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_UCS2, ucs2, 4, 0), DJF_OK);
@@ -200,17 +200,17 @@ START_TEST(test_bad_dialects_are_refused)
     djf_csv_dialect d;
     static const uint32_t bad_lt[] = {0x110000};
 
-    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, 9, crlf, 2),
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, 9, crlf, 2, 0),
                      DJF_EINVAL);
     ck_assert_int_eq(djf_csv_dialect_init(&d, ',', DJF_CSV_NOT_SET, DJF_CSV_NOT_SET, 1,
-                                          DJF_CSV_QUOTE_MINIMAL, crlf, 2),
+                                          DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
                      DJF_EINVAL);
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, bad_lt, 1),
+        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, bad_lt, 1, 0),
         DJF_EINVAL);
-    ck_assert_int_eq(
-        djf_csv_dialect_init(&d, 0x110000, '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, crlf, 2),
-        DJF_EINVAL);
+    ck_assert_int_eq(djf_csv_dialect_init(&d, 0x110000, '"', DJF_CSV_NOT_SET, 1,
+                                          DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
+                     DJF_EINVAL);
 }
 END_TEST
 
@@ -227,7 +227,7 @@ START_TEST(test_long_lineterminator_of_wide_chars)
         lt[i] = 0x400 + (uint32_t)i;
     }
     ck_assert_int_eq(
-        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 40),
+        djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL, lt, 40, 0),
         DJF_OK);
     ck_assert_uint_eq(d.lineterm_len, 80);
     field[0] = 0x427;
@@ -235,6 +235,52 @@ START_TEST(test_long_lineterminator_of_wide_chars)
     ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_UCS2, field, 1, 0), DJF_OK);
     OUT_EQ(b, "\"\xd0\xa7\"");
     ck_assert_int_eq(djf_csv_field(&d, &r, &b, 3, field, 1, 0), DJF_EINVAL);
+    djf_buf_free(&b);
+    djf_csv_dialect_free(&d);
+}
+END_TEST
+
+/* The rules of newer CPython writers (read from CPython's main-branch _csv.c). */
+START_TEST(test_newer_python_options)
+{
+    static const uint32_t lt[] = {'X'};
+    const char *crlf_row[] = {"a\nb", "c\rd", NULL};
+    const char *empty_first[] = {"", "a", NULL};
+    djf_csv_dialect d;
+    djf_buf b = {0};
+    djf_csv_row r;
+
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_MINIMAL,
+                                          lt, 1, DJF_CSV_OPT_CRLF_SPECIAL),
+                     DJF_OK);
+    ck_assert_int_eq(ascii_row(&d, &b, crlf_row, 0), DJF_OK);
+    OUT_EQ(b, "\"a\nb\",\"c\rd\"X");
+    djf_buf_clear(&b);
+    djf_csv_dialect_free(&d);
+
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ' ', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_NOTNULL,
+                                          crlf, 2, DJF_CSV_OPT_QUOTE_EMPTY),
+                     DJF_OK);
+    ck_assert_int_eq(ascii_row(&d, &b, empty_first, 0), DJF_OK);
+    OUT_EQ(b, "\"\" a\r\n");
+    djf_buf_clear(&b);
+    djf_csv_row_begin(&r, &b);
+    ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_ASCII, "", 0, DJF_CSV_NULL),
+                     DJF_CSV_EEMPTY_SPACE);
+    djf_buf_free(&b);
+    djf_csv_dialect_free(&d);
+
+    ck_assert_int_eq(djf_csv_dialect_init(&d, ',', '"', DJF_CSV_NOT_SET, 1, DJF_CSV_QUOTE_STRINGS,
+                                          crlf, 2, DJF_CSV_OPT_NULL_SINGLE),
+                     DJF_OK);
+    djf_csv_row_begin(&r, &b);
+    ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_ASCII, "", 0, DJF_CSV_NULL), DJF_OK);
+    ck_assert_int_eq(djf_csv_row_end(&d, &r, &b, 0), DJF_CSV_EEMPTY_FIELD);
+    djf_buf_clear(&b);
+    djf_csv_row_begin(&r, &b);
+    ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_ASCII, "", 0, 0), DJF_OK);
+    ck_assert_int_eq(djf_csv_row_end(&d, &r, &b, 0), DJF_OK);
+    OUT_EQ(b, "\"\"\r\n");
     djf_buf_free(&b);
     djf_csv_dialect_free(&d);
 }
@@ -255,6 +301,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_surrogates_pass_or_are_refused);
     tcase_add_test(tc, test_bad_dialects_are_refused);
     tcase_add_test(tc, test_long_lineterminator_of_wide_chars);
+    tcase_add_test(tc, test_newer_python_options);
     suite_add_tcase(s, tc);
     return s;
 }
