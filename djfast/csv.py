@@ -106,9 +106,9 @@ def writer(
     if chunk_size is None:
         chunk_size = _default_chunk_size()
     compat = COMPAT & ~_djfast.CSV_COMPAT_QUOTE_EMPTY
-    if COMPAT & _djfast.CSV_COMPAT_QUOTE_EMPTY and validated.delimiter == " ":
-        if validated.skipinitialspace:
-            compat |= _djfast.CSV_COMPAT_QUOTE_EMPTY
+    spaced = validated.delimiter == " " and validated.skipinitialspace
+    if COMPAT & _djfast.CSV_COMPAT_QUOTE_EMPTY and spaced:
+        compat |= _djfast.CSV_COMPAT_QUOTE_EMPTY
     return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas), compat)
 
 

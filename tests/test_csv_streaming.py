@@ -317,7 +317,7 @@ def test_cancelled_async_stream_closes_the_source():
             await task
         # Django drops the response; the abandoned async generators are then closed by the
         # event loop's finalizer hook (no garbage cycle keeps them alive)
-        del response, task, serve
+        response = task = None
         for _ in range(10):
             await asyncio.sleep(0)
         return state["closed"]
