@@ -62,9 +62,11 @@ static int djf_csv_append_str(djf_state *st, djf_csv_writer_obj *w, djf_csv_row 
     const void *data;
     int rc;
 
-    if (PyUnicode_READY(s) < 0) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(s) < 0) { /* legacy (wstr) strings before 3.12 */
         return -1;
     }
+#endif
     len = (size_t)PyUnicode_GET_LENGTH(s);
     data = PyUnicode_DATA(s);
     kind = PyUnicode_IS_ASCII(s) ? DJF_CSV_ASCII : (int)PyUnicode_KIND(s);
