@@ -23,7 +23,7 @@ from django.http import StreamingHttpResponse
 
 from djfast import _djfast
 
-__all__ = ["BOM", "StreamingCSV", "content_disposition", "writer"]
+__all__ = ["BOM", "StreamingCSV", "StreamingCSVResponse", "content_disposition", "writer"]
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
@@ -229,6 +229,43 @@ class _AsyncCSVStream:
                 _drive(aclose())
 
 
+class StreamingCSVResponse(StreamingHttpResponse):
+    """The response ``StreamingCSV`` returns: a ``StreamingHttpResponse`` that streams under
+    ASGI too.
+
+    Served by ASGI, Django's ``StreamingHttpResponse`` reads a *sync* iterator whole into a
+    list before sending anything (with a warning). This one pulls it chunk by chunk in a
+    thread (``sync_to_async(next)``, thread-sensitive like Django's ORM calls), so a QuerySet
+    export stays streamed and bounded in memory. However the stream ends (done, error, or a
+    client disconnect cancelling it) the sources are closed at once.
+    """
+
+    async def __aiter__(self) -> Any:
+        from asgiref.sync import sync_to_async
+
+        stream = self._iterator
+        try:
+            if self.is_async:
+                async for part in stream:
+                    yield self.make_bytes(part)
+            else:
+                pull = sync_to_async(next, thread_sensitive=True)
+                done = object()
+                while (part := await pull(stream, done)) is not done:
+                    yield self.make_bytes(part)
+        finally:
+            aclose = getattr(stream, "aclose", None) if self.is_async else None
+            if aclose is not None:
+                await aclose()
+            await sync_to_async(self._close_sources, thread_sensitive=True)()
+
+    def _close_sources(self) -> None:
+        # what response.close() does to the content, without request_finished (Django's
+        # handler still calls close() when the response completes; closing twice is harmless)
+        for closer in self._resource_closers:
+            closer()
+
+
 def StreamingCSV(
     rows: Iterable[Any] | AsyncIterable[Any] | QuerySet,
     *,
@@ -263,7 +300,7 @@ def StreamingCSV(
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
         content = w.chunks(rows, header=header, prefix=prefix)
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     if filename:
         response["Content-Disposition"] = content_disposition(filename)
     return response

@@ -323,3 +323,80 @@ def test_cancelled_async_stream_closes_the_source():
         return state["closed"]
 
     assert asyncio.run(scenario()) is True
+
+
+# ---------------------------------------------------------------- served by ASGI
+
+
+def test_asgi_streams_a_sync_source_chunk_by_chunk_without_buffering(recwarn):
+    state = {"produced": 0, "at_first": None}
+    rows = [[i, "x" * 30] for i in range(2000)]
+
+    def source():
+        for row in rows:
+            state["produced"] += 1
+            yield row
+
+    async def serve(response):  # Django's ASGIHandler consumes `async for part in response`
+        parts = []
+        async for part in response:
+            if state["at_first"] is None:
+                state["at_first"] = state["produced"]
+            parts.append(part)
+        return parts
+
+    response = StreamingCSV(source(), chunk_size=1024)
+    parts = asyncio.run(serve(response))
+    assert b"".join(parts) == stdlib_csv(rows)
+    assert state["at_first"] < 100
+    assert not [w for w in recwarn if "must consume" in str(w.message)]
+
+
+def test_asgi_disconnect_closes_a_sync_source_at_once():
+    state = {"closed": False}
+
+    def source():
+        try:
+            for i in range(10**7):
+                yield [i, "row"]
+        finally:
+            state["closed"] = True
+
+    async def scenario():
+        response = StreamingCSV(source(), chunk_size=64)
+        sent = []
+
+        async def serve():
+            async with aclosing(aiter(response)) as content:
+                async for part in content:
+                    sent.append(part)
+                    await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(serve())
+        while len(sent) < 3:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return state["closed"], response  # the response is still referenced here
+
+    closed, _response = asyncio.run(scenario())
+    assert closed is True
+
+
+def test_asgi_serves_an_async_source_and_closes_it_when_done():
+    state = {"closed": False}
+
+    async def source():
+        try:
+            for i in range(300):
+                yield [i]
+        finally:
+            state["closed"] = True
+
+    async def serve(response):
+        return b"".join([part async for part in response])
+
+    response = StreamingCSV(source(), chunk_size=100)
+    assert asyncio.run(serve(response)) == stdlib_csv([[i] for i in range(300)])
+    assert state["closed"] is True
