@@ -497,3 +497,21 @@ def test_compat_flags_switch_on_the_newer_rules():
         _djfast.CSVWriter(none_dialect, compat=_djfast.CSV_COMPAT_QUOTE_EMPTY).writerow(["", "a"])
     with pytest.raises(ValueError, match="compat"):
         _djfast.CSVWriter(dialect, compat=64)
+
+
+def test_floats_are_written_as_repr_across_magnitudes_and_digit_counts():
+    """The short-form float path (<= 15 digits) and the dtoa fallback both give repr()."""
+    import random
+    import struct
+
+    rnd = random.Random(20240229)
+    values = [0.1, 0.2, 0.3, 1e-4, 9.999999999999999e-05, 1e15, 999999999999999.9, 1e14, 0.001]
+    values += [1 / 3, 2 / 3, 123456789012345.0, 12345678901234.5, 5e-324, -0.0, 0.0, 1e16]
+    for _ in range(20000):
+        values.append(round(rnd.uniform(-1e6, 1e6), rnd.randint(0, 9)))
+        values.append(rnd.random() * 10 ** rnd.randint(-6, 17))
+        values.append(struct.unpack("d", struct.pack("Q", rnd.getrandbits(64)))[0])
+        values.append(rnd.randint(-(10**15), 10**15) / 10 ** rnd.randint(0, 19))
+    w = writer(lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+    got = [w.writerow([v])[:-1] for v in values]
+    assert got == [repr(v) for v in values]

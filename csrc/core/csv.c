@@ -1,6 +1,8 @@
 /* djfast core: CSV field quoting and escaping (see csv.h). */
 #include "csv.h"
 
+#include "fmt.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -421,4 +423,86 @@ int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int 
         out->len += 2 * d->quote_len;
     }
     return djf_buf_append(out, d->lineterm, d->lineterm_len);
+}
+
+size_t djf_csv_fmt_double(char *out, double v)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                   1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+    char digits[DJF_FMT_UINT64_MAX];
+    double a = v < 0 ? -v : v;
+    double x;
+    uint64_t bits;
+    uint64_t m = 0;
+    uint64_t r;
+    size_t nd;
+    size_t n = 0;
+    size_t i;
+    int k;
+    int e;
+    int found = 0;
+
+    memcpy(&bits, &v, sizeof(bits));
+    if (v == 0) {
+        if (bits >> 63) {
+            out[n++] = '-';
+        }
+        memcpy(out + n, "0.0", 3);
+        return n + 3;
+    }
+    if (!(a >= 1e-4 && a < 1e15)) { /* also NaN */
+        return 0;
+    }
+    /* scale so that x = a * 10^k has 15 integer digits: 1e14 <= x < 1e15 */
+    for (e = 14; e > 0 && a < pow10[e]; e--) {
+    }
+    k = 14 - e;
+    if (a < 1) {
+        for (k = 14; k < 18 && a * pow10[k + 1] < 1e15; k++) {
+        }
+    }
+    x = a * pow10[k];
+    if (x >= 1e15 || x < 1e14) {
+        return 0; /* cannot happen; stay exact rather than clever */
+    }
+    r = (uint64_t)(x + 0.5);
+    /* the decimal of 15 digits nearest to a is within one of round(x) */
+    for (i = 0; i < 3 && !found; i++) {
+        uint64_t cand = i == 0 ? r : i == 1 ? r - 1 : r + 1;
+        if (cand < (uint64_t)1e15 && (double)cand / pow10[k] == a) {
+            m = cand;
+            found = 1;
+        }
+    }
+    if (!found) {
+        return 0; /* needs 16 or 17 digits */
+    }
+    while (k > 0 && m % 10 == 0) {
+        m /= 10;
+        k--;
+    }
+    nd = djf_fmt_uint64(digits, m);
+    if (v < 0) {
+        out[n++] = '-';
+    }
+    if ((size_t)k >= nd) { /* 0.000ddd */
+        out[n++] = '0';
+        out[n++] = '.';
+        for (i = nd; i < (size_t)k; i++) {
+            out[n++] = '0';
+        }
+        memcpy(out + n, digits, nd);
+        n += nd;
+    } else {
+        memcpy(out + n, digits, nd - (size_t)k);
+        n += nd - (size_t)k;
+        out[n++] = '.';
+        if (k == 0) {
+            out[n++] = '0';
+        } else {
+            memcpy(out + n, digits + nd - (size_t)k, (size_t)k);
+            n += (size_t)k;
+        }
+    }
+    return n;
 }

@@ -119,6 +119,14 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
  * that are lone surrogates under DJF_CSV_STRICT_UTF8). */
 int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int flags);
 
+#define DJF_CSV_FMT_DOUBLE_MAX 32
+
+/* Writes v as Python's repr(v) does, when that is quick to do exactly: v is zero, or
+ * 1e-4 <= |v| < 1e15 and v has a decimal form of at most 15 significant digits (such a form
+ * is unique, so it is the shortest round-trip form repr() writes). Returns the number of
+ * bytes (at most DJF_CSV_FMT_DOUBLE_MAX), or 0 when the caller must format v another way. */
+size_t djf_csv_fmt_double(char *out, double v);
+
 /* Returns 1 when the text starts with a character the formula guard escapes (= + - @ \t \r). */
 int djf_csv_is_formula(int kind, const void *data, size_t len);
 

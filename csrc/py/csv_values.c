@@ -204,8 +204,15 @@ static int djf_csv_format_fast(djf_state *st, PyObject *v, char *out, size_t *n)
         return 1;
     }
     if (tp == &PyFloat_Type) {
-        char *s = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        double d = PyFloat_AS_DOUBLE(v);
+        char *s;
         size_t len;
+
+        *n = djf_csv_fmt_double(out, d); /* the common short forms, without dtoa */
+        if (*n) {
+            return 1;
+        }
+        s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
         if (s == NULL) {
             return -1;
         }

@@ -286,6 +286,43 @@ START_TEST(test_newer_python_options)
 }
 END_TEST
 
+/* Expected strings are Python's repr() of the same doubles. */
+START_TEST(test_short_float_forms_match_repr)
+{
+    static const struct {
+        double v;
+        const char *repr;
+    } cases[] = {
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {1500.0, "1500.0"},
+        {0.1, "0.1"},
+        {-2.5, "-2.5"},
+        {1234.56, "1234.56"},
+        {0.0001, "0.0001"},
+        {0.000123, "0.000123"},
+        {123456789012345.0, "123456789012345.0"},
+        {0.3333333333333, "0.3333333333333"},
+        {99999999999999.9, "99999999999999.9"},
+    };
+    static const double fallback[] = {1e15,      1e-5,      9.999999999999999e-05,
+                                      1.0 / 3.0, 0.1 + 0.2, 123.45678912345678};
+    char out[DJF_CSV_FMT_DOUBLE_MAX];
+    size_t i;
+    size_t n;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = djf_csv_fmt_double(out, cases[i].v);
+        ck_assert_uint_eq(n, strlen(cases[i].repr));
+        ck_assert_mem_eq(out, cases[i].repr, n);
+    }
+    for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+        ck_assert_uint_eq(djf_csv_fmt_double(out, fallback[i]), 0);
+    }
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -302,6 +339,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_bad_dialects_are_refused);
     tcase_add_test(tc, test_long_lineterminator_of_wide_chars);
     tcase_add_test(tc, test_newer_python_options);
+    tcase_add_test(tc, test_short_float_forms_match_repr);
     suite_add_tcase(s, tc);
     return s;
 }
