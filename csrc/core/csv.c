@@ -447,8 +447,10 @@ size_t djf_csv_fmt_double(char *out, double v)
         if (bits >> 63) {
             out[n++] = '-';
         }
-        memcpy(out + n, "0.0", 3);
-        return n + 3;
+        out[n++] = '0';
+        out[n++] = '.';
+        out[n++] = '0';
+        return n;
     }
     if (!(a >= 1e-4 && a < 1e15)) { /* also NaN */
         return 0;
