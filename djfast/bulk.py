@@ -342,8 +342,19 @@ class BulkInserter:
 
     def add_many(self, rows: Iterable[Any]) -> None:
         """Add every row of an iterable (see add())."""
+        if not self._entered:
+            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
+        if self._failure is not None:
+            raise self._failure
+        fast = not self._needs_instance
+        batch_size = self.batch_size
+        convert = self._convert
+        pending = self._pending
         for row in rows:
-            self.add(row)
+            pending.append(row if fast and type(row) is tuple else convert(row))
+            if len(pending) >= batch_size:
+                self.flush()
+                pending = self._pending
 
     def _convert(self, row: Any) -> Any:
         if isinstance(row, models.Model):
@@ -426,8 +437,8 @@ class BulkInserter:
                 with transaction.atomic(using=self.db):
                     self._write(rows, offset)
         except Exception as exc:
-            self._pending = []
             self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
+            self._pending = []
             raise self._failure from exc
         self._pending = []
         self._written += len(rows)
@@ -444,7 +455,7 @@ class BulkInserter:
                 f"{added - written} added rows were not written"
             )
         notes = "; ".join(getattr(exc, "__notes__", ()))
-        detail = f"{type(exc).__name__}: {exc}" + (f" ({notes})" if notes else "")
+        detail = f"{type(exc).__name__}: {str(exc).rstrip('.')}" + (f" ({notes})" if notes else "")
         message = f"BulkInserter({self.model._meta.label}) failed {what}: {detail}. {fate}."
         cls = BulkInsertError
         if isinstance(exc, IntegrityError):
@@ -558,12 +569,13 @@ class BulkInserter:
                 cm.__exit__(type(problem), problem, problem.__traceback__)
         if problem is None or not isinstance(problem, Exception):
             return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
-        self._pending = []
         if isinstance(problem, BulkInsertError):
+            self._pending = []
             if own is not None:
                 raise own
             return False
         err = self._error(problem, "because the with-block raised")
+        self._pending = []  # never written: the error says so
         raise err from problem
 
 
