@@ -122,9 +122,11 @@ def test_naive_datetime_warns_as_django_and_is_stored_the_same(alias):
     naive = datetime.datetime(2024, 7, 1, 12, 30, 15, 250)
     with pytest.warns(RuntimeWarning, match="received a naive datetime") as django_warns:
         BulkZoo.objects.using(alias).bulk_create([BulkZoo(key=1, stamp=naive)])
-    with pytest.warns(RuntimeWarning, match="received a naive datetime") as ours:
-        with BulkInserter(BulkZoo, ["key", "stamp"], using=alias) as ins:
-            ins.add((2, naive))
+    with (
+        pytest.warns(RuntimeWarning, match="received a naive datetime") as ours,
+        BulkInserter(BulkZoo, ["key", "stamp"], using=alias) as ins,
+    ):
+        ins.add((2, naive))
     assert str(ours[0].message) == str(django_warns[0].message)
     stamps = list(BulkZoo.objects.using(alias).order_by("key").values_list("stamp", flat=True))
     assert stamps[0] == stamps[1]
@@ -173,9 +175,11 @@ def test_mysql_statements_are_split_to_fit_the_packet_limit():
     ins._mysql_max_bytes = 4096  # force many statements per batch
     executed = []
     conn = connections["mysql"]
-    with conn.execute_wrapper(lambda execute, sql, *a: executed.append(sql) or execute(sql, *a)):
-        with ins:
-            ins.add_many((i, "x" * 100) for i in range(300))
+    with (
+        conn.execute_wrapper(lambda execute, sql, *a: executed.append(sql) or execute(sql, *a)),
+        ins,
+    ):
+        ins.add_many((i, "x" * 100) for i in range(300))
     inserts = [s for s in executed if isinstance(s, bytes) and s.startswith(b"INSERT")]
     assert len(inserts) > 5
     assert all(len(s) <= 4096 for s in inserts)
@@ -218,14 +222,20 @@ def test_ignore_conflicts_skips_duplicates_like_bulk_create(alias):
 @pytest.mark.skipif(BulkDbDefault is None, reason="db_default needs Django 5.0+")
 @pytest.mark.parametrize("alias", ALIASES)
 def test_db_default_is_left_to_the_database(alias):
-    BulkDbDefault.objects.using(alias).bulk_create([BulkDbDefault(code="a"), BulkDbDefault(code="b", score=7)])
-    expected = list(BulkDbDefault.objects.using(alias).order_by("code").values_list("code", "score", "note"))
+    BulkDbDefault.objects.using(alias).bulk_create(
+        [BulkDbDefault(code="a"), BulkDbDefault(code="b", score=7)]
+    )
+    expected = list(
+        BulkDbDefault.objects.using(alias).order_by("code").values_list("code", "score", "note")
+    )
     BulkDbDefault.objects.using(alias).all().delete()
     with BulkInserter(BulkDbDefault, using=alias) as ins:
         ins.add(("a",))
     with BulkInserter(BulkDbDefault, ["code", "score"], using=alias) as ins:
         ins.add(("b", 7))
-    got = list(BulkDbDefault.objects.using(alias).order_by("code").values_list("code", "score", "note"))
+    got = list(
+        BulkDbDefault.objects.using(alias).order_by("code").values_list("code", "score", "note")
+    )
     assert got == expected
     assert expected[0] == ("a", 42, "db-note")
 

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from tests.testapp.models_bulk import BulkAuthor, BulkUAuthor, BulkZoo
 
 DBS = ["default", "postgresql", "mysql"]
@@ -56,9 +57,20 @@ DATETIMES = [
     datetime.datetime(2024, 3, 31, 3, 0, tzinfo=PARIS),  # just after
     datetime.datetime(2024, 10, 27, 2, 30, tzinfo=PARIS, fold=0),  # ambiguous hour, first
     datetime.datetime(2024, 10, 27, 2, 30, tzinfo=PARIS, fold=1),  # ambiguous hour, second
-    datetime.datetime(2023, 12, 31, 23, 30, 0, 1, tzinfo=datetime.timezone(-datetime.timedelta(hours=5, minutes=30))),
+    datetime.datetime(
+        2023,
+        12,
+        31,
+        23,
+        30,
+        0,
+        1,
+        tzinfo=datetime.timezone(-datetime.timedelta(hours=5, minutes=30)),
+    ),
     datetime.datetime(2000, 2, 29, 0, 0, tzinfo=UTC),
-    datetime.datetime(1999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=14))),
+    datetime.datetime(
+        1999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=14))
+    ),
     datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     datetime.datetime(1000, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
 ]

@@ -9,6 +9,7 @@ After each failure the table holds exactly what the contract says.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 
 import pytest
@@ -34,9 +35,11 @@ def seed(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_duplicate_key_atomic_rolls_back_everything(alias):
     seed(alias)
-    with pytest.raises(BulkIntegrityError) as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins:
-            ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
     err = info.value
     assert isinstance(err, IntegrityError)
     assert isinstance(err.__cause__, IntegrityError)
@@ -48,9 +51,11 @@ def test_duplicate_key_atomic_rolls_back_everything(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_duplicate_key_not_atomic_keeps_committed_batches(alias):
     seed(alias)
-    with pytest.raises(BulkIntegrityError) as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins:
-            ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
     err = info.value
     assert (err.added, err.written, err.not_written) == (4, 2, 2)
     assert "2 rows were written in committed batches; 2 added rows were not written" in str(err)
@@ -60,9 +65,11 @@ def test_duplicate_key_not_atomic_keeps_committed_batches(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_duplicate_in_final_flush_on_exit(alias):
     seed(alias)
-    with pytest.raises(BulkIntegrityError) as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias) as ins:
-            ins.add_many([("x",), ("a",)])
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add_many([("x",), ("a",)])
     assert (info.value.added, info.value.written) == (2, 0)
     assert codes(alias) == ["a"]
 
@@ -70,10 +77,12 @@ def test_duplicate_in_final_flush_on_exit(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_exception_in_body_atomic_rolls_back_flushed_batches(alias):
     seed(alias)
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins:
-            ins.add_many([("b",), ("c",), ("d",)])
-            raise KeyError("boom")
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",)])
+        raise KeyError("boom")
     err = info.value
     assert isinstance(err.__cause__, KeyError)
     assert not isinstance(err, IntegrityError)
@@ -85,10 +94,12 @@ def test_exception_in_body_atomic_rolls_back_flushed_batches(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_exception_in_body_not_atomic_reports_written_and_lost(alias):
     seed(alias)
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins:
-            ins.add_many([("b",), ("c",), ("d",)])
-            raise KeyError("boom")
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",)])
+        raise KeyError("boom")
     err = info.value
     assert (err.added, err.written, err.not_written) == (3, 2, 1)
     assert codes(alias) == ["a", "b", "c"]
@@ -97,25 +108,27 @@ def test_exception_in_body_not_atomic_reports_written_and_lost(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_swallowed_flush_error_is_raised_again_on_exit(alias):
     seed(alias)
-    with pytest.raises(BulkIntegrityError):
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins:
-            ins.add(("b",))
-            try:
-                ins.add(("a",))
-            except IntegrityError:
-                pass
-            with pytest.raises(BulkIntegrityError):
-                ins.add(("c",))  # the inserter stays failed
+    with (
+        pytest.raises(BulkIntegrityError),
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins,
+    ):
+        ins.add(("b",))
+        with contextlib.suppress(IntegrityError):
+            ins.add(("a",))
+        with pytest.raises(BulkIntegrityError):
+            ins.add(("c",))  # the inserter stays failed
     assert codes(alias) == ["a"]
 
 
 @pytest.mark.parametrize("alias", ALIASES)
 def test_bad_row_shape_names_the_row(alias):
     seed(alias)
-    with pytest.raises(BulkInsertError, match=r"row 1 \(counting from 0\) has 2 values") as info:
-        with BulkInserter(BulkPlain, ["code"], using=alias) as ins:
-            ins.add(("b",))
-            ins.add(("c", 1))
+    with (
+        pytest.raises(BulkInsertError, match=r"row 1 \(counting from 0\) has 2 values") as info,
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add(("b",))
+        ins.add(("c", 1))
     assert isinstance(info.value.__cause__, ValueError)
     assert codes(alias) == ["a"]
 
@@ -125,10 +138,12 @@ def test_conversion_error_names_row_and_field_and_matches_django(alias):
     seed(alias)
     with pytest.raises(ValueError) as django_err:
         BulkPlain.objects.using(alias).bulk_create([BulkPlain(code="z", qty="many")])
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkPlain, ["code", "qty"], using=alias) as ins:
-            ins.add(("b", 1))
-            ins.add(("c", "many"))
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code", "qty"], using=alias) as ins,
+    ):
+        ins.add(("b", 1))
+        ins.add(("c", "many"))
     cause = info.value.__cause__
     assert type(cause) is type(django_err.value)
     assert str(cause) == str(django_err.value)
@@ -141,9 +156,11 @@ def test_non_finite_decimal_is_refused_like_django(alias):
     seed(alias)
     with pytest.raises(ValidationError) as django_err:
         BulkZoo.objects.using(alias).bulk_create([BulkZoo(key=1, price=decimal.Decimal("NaN"))])
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkZoo, ["key", "price"], using=alias) as ins:
-            ins.add((1, decimal.Decimal("NaN")))
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkZoo, ["key", "price"], using=alias) as ins,
+    ):
+        ins.add((1, decimal.Decimal("NaN")))
     assert type(info.value.__cause__) is ValidationError
     assert info.value.__cause__.messages == django_err.value.messages
     assert BulkZoo.objects.using(alias).count() == 0
@@ -151,9 +168,11 @@ def test_non_finite_decimal_is_refused_like_django(alias):
 
 @pytest.mark.postgresql
 def test_nul_byte_in_text_on_postgresql_names_row_and_field():
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkPlain, ["code"], using="postgresql") as ins:
-            ins.add_many([("ok",), ("ok2",), ("bad\x00",)])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using="postgresql") as ins,
+    ):
+        ins.add_many([("ok",), ("ok2",), ("bad\x00",)])
     msg = str(info.value)
     assert "row 2 (counting from 0), field 'code'" in msg
     assert "NUL" in msg
@@ -165,13 +184,17 @@ def test_unsaved_related_object_is_refused_like_django(alias):
     seed(alias)
     with pytest.raises(ValueError) as django_err:
         BulkZoo.objects.using(alias).bulk_create([BulkZoo(key=1, author=BulkAuthor(name="new"))])
-    with pytest.raises(BulkInsertError) as info:
-        with BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins:
-            ins.add((1, BulkAuthor(name="new")))
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins,
+    ):
+        ins.add((1, BulkAuthor(name="new")))
     assert str(info.value.__cause__) == str(django_err.value)
-    with pytest.raises(BulkInsertError) as via_instance:
-        with BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins:
-            ins.add(BulkZoo(key=2, author=BulkAuthor(name="new")))
+    with (
+        pytest.raises(BulkInsertError) as via_instance,
+        BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins,
+    ):
+        ins.add(BulkZoo(key=2, author=BulkAuthor(name="new")))
     assert str(via_instance.value.__cause__) == str(django_err.value)
     assert BulkZoo.objects.using(alias).count() == 0
 
@@ -188,9 +211,11 @@ def test_multi_table_inheritance_is_refused_like_bulk_create(alias):
 @pytest.mark.parametrize("alias", ALIASES)
 def test_instance_with_pk_set_is_refused_when_pk_is_not_a_column(alias):
     seed(alias)
-    with pytest.raises(BulkInsertError, match="primary key|list 'id'"):
-        with BulkInserter(BulkPlain, using=alias) as ins:
-            ins.add(BulkPlain(id=99, code="p"))
+    with (
+        pytest.raises(BulkInsertError, match=r"list 'id' in fields"),
+        BulkInserter(BulkPlain, using=alias) as ins,
+    ):
+        ins.add(BulkPlain(id=99, code="p"))
     assert codes(alias) == ["a"]
     with BulkInserter(BulkPlain, ["id", "code"], using=alias) as ins:
         ins.add(BulkPlain(id=99, code="p"))
@@ -217,10 +242,12 @@ def test_usage_errors_are_clear():
 @pytest.mark.parametrize("alias", ALIASES)
 def test_keyboard_interrupt_rolls_back_and_propagates_untouched(alias):
     seed(alias)
-    with pytest.raises(KeyboardInterrupt):
-        with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins:
-            ins.add(("b",))
-            raise KeyboardInterrupt
+    with (
+        pytest.raises(KeyboardInterrupt),
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins,
+    ):
+        ins.add(("b",))
+        raise KeyboardInterrupt
     assert codes(alias) == ["a"]
 
 
@@ -229,9 +256,11 @@ def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias)
     seed(alias)
     with transaction.atomic(using=alias):
         BulkPlain.objects.using(alias).create(code="outer")
-        with pytest.raises(BulkIntegrityError):
-            with BulkInserter(BulkPlain, ["code"], using=alias) as ins:
-                ins.add_many([("b",), ("a",)])
+        with (
+            pytest.raises(BulkIntegrityError),
+            BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+        ):
+            ins.add_many([("b",), ("a",)])
         assert codes(alias) == ["a", "outer"]
     assert codes(alias) == ["a", "outer"]
     assert connections[alias].in_atomic_block is False

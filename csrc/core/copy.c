@@ -128,10 +128,10 @@ static void djf_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 int djf_datetime_valid(const djf_datetime *dt)
 {
-    return dt->year >= 1 && dt->year <= 9999 && dt->month >= 1 && dt->month <= 12 &&
-           dt->day >= 1 && dt->day <= djf_days_in_month(dt->year, dt->month) && dt->hour >= 0 &&
-           dt->hour < 24 && dt->minute >= 0 && dt->minute < 60 && dt->second >= 0 &&
-           dt->second < 60 && dt->us >= 0 && dt->us < 1000000;
+    return dt->year >= 1 && dt->year <= 9999 && dt->month >= 1 && dt->month <= 12 && dt->day >= 1 &&
+           dt->day <= djf_days_in_month(dt->year, dt->month) && dt->hour >= 0 && dt->hour < 24 &&
+           dt->minute >= 0 && dt->minute < 60 && dt->second >= 0 && dt->second < 60 &&
+           dt->us >= 0 && dt->us < 1000000;
 }
 
 djf_status djf_datetime_shift(djf_datetime *dt, int64_t delta_us)
@@ -180,8 +180,12 @@ size_t djf_fmt_datetime(char *out, const djf_datetime *dt, int always_us)
     out[n++] = ' ';
     n += djf_fmt_time(out + n, dt->hour, dt->minute, dt->second, dt->us);
     if (always_us && dt->us == 0) {
-        memcpy(out + n, ".000000", 7);
-        n += 7;
+        int k;
+
+        out[n++] = '.';
+        for (k = 0; k < 6; k++) {
+            out[n++] = '0';
+        }
     }
     return n;
 }

@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 /* Returns 0, or -1 with an exception set: reads a tuple of ints into a PyMem array. */
-static int djf_read_ints(PyObject *seq, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
-                         Py_ssize_t *out, const char *what)
+static int djf_read_ints(PyObject *seq, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t *out,
+                         const char *what)
 {
     Py_ssize_t i;
 
@@ -89,11 +89,10 @@ static PyObject *djf_encoder_new(PyTypeObject *tp, PyObject *args, PyObject *kwa
     static char *kwlist[] = {"backend", "kinds",   "src",   "default_call", "defaults", "fallbacks",
                              "names",   "missing", "nuser", "use_tz",       "utc_ok",   NULL};
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!O!O!O!O!O!Onpp:BulkEncoder", kwlist,
-                                     &backend, &PyTuple_Type, &kinds, &PyTuple_Type, &src,
-                                     &PyTuple_Type, &dcall, &PyTuple_Type, &defaults,
-                                     &PyTuple_Type, &fallbacks, &PyTuple_Type, &names, &missing,
-                                     &nuser, &use_tz, &utc_ok)) {
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwargs, "iO!O!O!O!O!O!Onpp:BulkEncoder", kwlist, &backend, &PyTuple_Type, &kinds,
+            &PyTuple_Type, &src, &PyTuple_Type, &dcall, &PyTuple_Type, &defaults, &PyTuple_Type,
+            &fallbacks, &PyTuple_Type, &names, &missing, &nuser, &use_tz, &utc_ok)) {
         return NULL;
     }
     n = PyTuple_GET_SIZE(kinds);
@@ -254,10 +253,10 @@ int djf_bulk_utcoffset(djf_bulk_encoder *enc, PyObject *dt, int64_t *offset_us)
                      Py_TYPE(off)->tp_name);
         goto done;
     }
-    *offset_us = ((int64_t)PyDateTime_DELTA_GET_DAYS(off) * 86400 +
-                  PyDateTime_DELTA_GET_SECONDS(off)) *
-                     1000000 +
-                 PyDateTime_DELTA_GET_MICROSECONDS(off);
+    *offset_us =
+        ((int64_t)PyDateTime_DELTA_GET_DAYS(off) * 86400 + PyDateTime_DELTA_GET_SECONDS(off)) *
+            1000000 +
+        PyDateTime_DELTA_GET_MICROSECONDS(off);
     ret = 1;
 done:
     Py_XDECREF(off);
@@ -311,8 +310,7 @@ int djf_bulk_exec(PyObject *module, struct djf_state *st)
         b->str_add_note == NULL || b->fmt_f == NULL) {
         return -1;
     }
-    b->encoder_type =
-        (PyTypeObject *)PyType_FromModuleAndSpec(module, &djf_encoder_spec, NULL);
+    b->encoder_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &djf_encoder_spec, NULL);
     if (b->encoder_type == NULL) {
         return -1;
     }

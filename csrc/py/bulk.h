@@ -78,9 +78,7 @@ int djf_bulk_utcoffset(djf_bulk_encoder *enc, PyObject *dt, int64_t *offset_us);
 
 /* The three encoders (bulk_encode.c), as BulkEncoder methods. */
 PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
-PyObject *djf_bulk_sqlite_params(djf_bulk_encoder *enc, PyObject *const *args,
-                                 Py_ssize_t nargs);
-PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args,
-                                    Py_ssize_t nargs);
+PyObject *djf_bulk_sqlite_params(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
+PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

@@ -184,8 +184,9 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
         if (quote) {
             tmp[n++] = '\'';
         } else if (aware) {
-            memcpy(tmp + n, "+00", 3);
-            n += 3;
+            tmp[n++] = '+';
+            tmp[n++] = '0';
+            tmp[n++] = '0';
         }
         return djf_put(b, tmp, n);
     }
@@ -205,8 +206,12 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
         if (quote) {
             /* Django's MySQL backend sends isoformat(timespec="microseconds") */
             if (us == 0) {
-                memcpy(tmp + n, ".000000", 7);
-                n += 7;
+                int k;
+
+                tmp[n++] = '.';
+                for (k = 0; k < 6; k++) {
+                    tmp[n++] = '0';
+                }
             }
             tmp[n++] = '\'';
         }
@@ -221,8 +226,8 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
 
 /* Appends text escaped for COPY, refusing NUL with an error naming the row and field.
  * Returns 0, or -1 with an exception set. */
-static int djf_pg_text(djf_bulk_encoder *enc, djf_buf *b, const char *s, size_t n,
-                       Py_ssize_t index, Py_ssize_t j)
+static int djf_pg_text(djf_bulk_encoder *enc, djf_buf *b, const char *s, size_t n, Py_ssize_t index,
+                       Py_ssize_t j)
 {
     djf_status st = djf_copy_escape(b, s, n, NULL);
 
@@ -237,8 +242,8 @@ static int djf_pg_text(djf_bulk_encoder *enc, djf_buf *b, const char *s, size_t 
 }
 
 /* Returns 0, 1 when the value needs the fallback, or -1 with an exception set. */
-static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v,
-                        Py_ssize_t index, Py_ssize_t j)
+static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v, Py_ssize_t index,
+                        Py_ssize_t j)
 {
     djf_state *st = enc->st;
     PyObject *s = NULL;
@@ -742,8 +747,7 @@ static int djf_mysql_emit(PyObject *out, djf_buf *stmt, PyObject *prefix)
     return djf_put(stmt, PyBytes_AS_STRING(prefix), (size_t)PyBytes_GET_SIZE(prefix));
 }
 
-PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args,
-                                    Py_ssize_t nargs)
+PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs)
 {
     djf_buf stmt = {0};
     djf_buf rowbuf = {0};

@@ -72,10 +72,13 @@ def _raw_variant(db: str, rows: list[tuple[Any, ...]], setup: Any) -> Variant:
         sql = f"COPY {table} ({cols}) FROM STDIN"
 
         def raw_copy() -> None:
-            with transaction.atomic(), connection.cursor() as cursor:
-                with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            with (
+                transaction.atomic(),
+                connection.cursor() as cursor,
+                cursor.cursor.copy(sql) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
 
         return Variant("raw COPY", raw_copy, setup=setup)
 

@@ -11,7 +11,9 @@ static void assert_escaped(const char *in, size_t n, const char *want)
 
     ck_assert_int_eq(djf_copy_escape(&b, in, n, NULL), DJF_OK);
     ck_assert_uint_eq(b.len, strlen(want));
-    ck_assert_mem_eq(b.data, want, b.len);
+    if (b.len > 0) {
+        ck_assert_mem_eq(b.data, want, b.len);
+    }
     djf_buf_free(&b);
 }
 
@@ -112,7 +114,7 @@ START_TEST(test_shift_matches_stepping_across_boundaries)
 {
     static const djf_datetime starts[] = {
         {2024, 2, 28, 23, 30, 0, 0}, {2023, 12, 31, 22, 0, 0, 5},  {1900, 2, 28, 23, 0, 0, 0},
-        {2000, 3, 1, 0, 30, 0, 1},   {2021, 3, 28, 1, 59, 59, 0}, {1, 1, 1, 5, 0, 0, 0},
+        {2000, 3, 1, 0, 30, 0, 1},   {2021, 3, 28, 1, 59, 59, 0},  {1, 1, 1, 5, 0, 0, 0},
         {9999, 12, 31, 18, 0, 0, 0}, {1970, 1, 1, 0, 0, 0, 999999}};
     static const int64_t secs[] = {1, 59, 3600, 5400, 14 * 3600, 86399, 86400, 100000};
     size_t i;
