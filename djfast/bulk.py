@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import DataError, IntegrityError, connections, models, router, transaction
@@ -114,6 +115,8 @@ def _fast_kind(field: models.Field, vendor: str, connection: Any) -> int:
         if isinstance(field, base):
             if not _is_stock(field, base):
                 return K_OTHER
+            if kind == K_DECIMAL and not _decimal_passes_through(connection):
+                return K_OTHER  # Django 4.2 rounds with format_number on some backends
             if kind == K_UUID and (
                 vendor == "mysql"
                 or (vendor == "sqlite" and connection.features.has_native_uuid_field)
@@ -121,6 +124,13 @@ def _fast_kind(field: models.Field, vendor: str, connection: Any) -> int:
                 return K_OTHER
             return kind
     return K_OTHER
+
+
+def _decimal_passes_through(connection: Any) -> bool:
+    """True if this Django hands a Decimal to the driver unchanged (5.0+); 4.2's base
+    operations round it with utils.format_number first, so the fallback must do it."""
+    probe = Decimal("1.25")
+    return connection.ops.adapt_decimalfield_value(probe, 5, 1) is probe
 
 
 def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:

@@ -36,6 +36,17 @@ def bulk_create_table(alias: str, rows: list[dict], **kwargs) -> list[tuple]:
     return table
 
 
+def raw_table(alias: str) -> list[tuple]:
+    """The zoo table as the driver returns it, without Django's converters."""
+    conn = connections[alias]
+    qn = conn.ops.quote_name
+    cols = ", ".join(qn(BulkZoo._meta.get_field(a.removesuffix("_id")).column) for a in COMPARED)
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT {cols} FROM {qn(BulkZoo._meta.db_table)} ORDER BY {qn('key')}")
+        rows = cursor.fetchall()
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+
+
 def quiet(fn, *args, **kwargs):
     """Run fn with the naive-datetime warnings (if any) silenced."""
     with warnings.catch_warnings():
@@ -77,6 +88,18 @@ def test_instances_write_the_same_table(alias):
     with BulkInserter(BulkZoo, using=alias, batch_size=13) as ins:
         ins.add_many(BulkZoo(**django_kwargs(r)) for r in rows)
     assert zoo_table(alias) == expected
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_stored_values_are_identical_before_django_converters(alias):
+    authors, uauthors = make_related(alias)
+    rows = zoo_rows(authors, uauthors)
+    BulkZoo.objects.using(alias).bulk_create([BulkZoo(**django_kwargs(r)) for r in rows])
+    expected = raw_table(alias)
+    BulkZoo.objects.using(alias).all().delete()
+    with BulkInserter(BulkZoo, using=alias) as ins:
+        ins.add_many(rows)
+    assert raw_table(alias) == expected
 
 
 @pytest.mark.parametrize("alias", ALIASES)
