@@ -18,11 +18,20 @@ See docs/bulk.md for the semantics and the error contract.
 from __future__ import annotations
 
 import datetime
+import sqlite3
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import DataError, IntegrityError, connections, models, router, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    connections,
+    models,
+    router,
+    transaction,
+)
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -210,10 +219,7 @@ class BulkInserter:
                 raise ValueError("Can't bulk create a multi-table inherited model")
         self.model = model
         self.db = using or router.db_for_write(model)
-        self.connection = connections[self.db]
         if ignore_conflicts and not self.connection.features.supports_ignore_conflicts:
-            from django.db import NotSupportedError
-
             raise NotSupportedError("This database backend does not support ignoring conflicts.")
         vendor = self.connection.vendor
         if vendor not in BACKENDS:
@@ -229,6 +235,11 @@ class BulkInserter:
         self._atomic_cm: Any = None
         self._failure: BulkInsertError | None = None
         self._mysql_max_bytes: int | None = None
+
+    @property
+    def connection(self) -> Any:
+        """The database connection (looked up per use: connections are per thread)."""
+        return connections[self.db]
 
     # ------------------------------------------------------------------ columns
     def _setup_columns(self, fields: Iterable[str] | None) -> None:
@@ -521,10 +532,14 @@ class BulkInserter:
         params = self._config[0].sqlite_params(rows, offset)
         table, cols = self._table_sql()
         on_conflict = OnConflict.IGNORE if self.ignore_conflicts else None
-        insert = self.connection.ops.insert_statement(on_conflict=on_conflict)
-        marks = ", ".join(["%s"] * len(self.columns))
-        with self.connection.cursor() as cursor:
-            cursor.executemany(f"{insert} {table} ({cols}) VALUES ({marks})", params)
+        conn = self.connection
+        insert = conn.ops.insert_statement(on_conflict=on_conflict)
+        sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(self.columns))})"
+        with conn.cursor() as cursor, conn.wrap_database_errors:
+            conn.validate_no_broken_transaction()
+            # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
+            # placeholders and tees the parameter iterator, which costs per row.
+            sqlite3.Cursor.executemany(cursor.cursor, sql, params)
 
     def _write_mysql(self, rows: list[Any], offset: int) -> None:
         conn = self.connection

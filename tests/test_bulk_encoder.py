@@ -114,6 +114,7 @@ def test_sqlite_params_are_what_django_passes():
     dt = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)
     row = (5, "s", datetime.date(2024, 1, 2), dt, datetime.time(4, 5, 6, 7), u, d, False)
     (params,) = enc.sqlite_params([row], 0)
+    # Django hands sqlite3 the Decimal and the adapter it registers binds str(value)
     assert params == (
         5,
         "s",
@@ -121,10 +122,9 @@ def test_sqlite_params_are_what_django_passes():
         "2024-05-06 07:08:09",
         "04:05:06.000007",
         u.hex,
-        d,
+        str(d),
         False,
     )
-    assert params[6] is d
 
 
 def test_mysql_statements_split_and_use_driver_literals():

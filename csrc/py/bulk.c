@@ -180,6 +180,10 @@ PyObject *djf_bulk_row_value(djf_bulk_encoder *enc, PyObject *row, Py_ssize_t j)
     PyObject *dflt;
 
     if (PyList_CheckExact(row)) {
+        if (j >= PyList_GET_SIZE(row)) { /* only if a fallback shrank the list */
+            PyErr_SetString(PyExc_RuntimeError, "djfast.bulk: a row changed while encoding");
+            return NULL;
+        }
         return Py_NewRef(PyList_GET_ITEM(row, j));
     }
     if (enc->src[j] >= 0) {
@@ -301,13 +305,12 @@ int djf_bulk_exec(PyObject *module, struct djf_state *st)
 {
     djf_bulk_state *b = &st->bulk;
 
-    b->str_is_finite = djf_intern("is_finite");
     b->str_int = djf_intern("int");
     b->str_utcoffset = djf_intern("utcoffset");
     b->str_add_note = djf_intern("add_note");
     b->fmt_f = djf_intern("f");
-    if (b->str_is_finite == NULL || b->str_int == NULL || b->str_utcoffset == NULL ||
-        b->str_add_note == NULL || b->fmt_f == NULL) {
+    if (b->str_int == NULL || b->str_utcoffset == NULL || b->str_add_note == NULL ||
+        b->fmt_f == NULL) {
         return -1;
     }
     b->encoder_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &djf_encoder_spec, NULL);
@@ -323,7 +326,6 @@ int djf_bulk_exec(PyObject *module, struct djf_state *st)
 int djf_bulk_traverse(djf_bulk_state *st, visitproc visit, void *arg)
 {
     Py_VISIT(st->encoder_type);
-    Py_VISIT(st->str_is_finite);
     Py_VISIT(st->str_int);
     Py_VISIT(st->str_utcoffset);
     Py_VISIT(st->str_add_note);
@@ -334,7 +336,6 @@ int djf_bulk_traverse(djf_bulk_state *st, visitproc visit, void *arg)
 void djf_bulk_clear(djf_bulk_state *st)
 {
     Py_CLEAR(st->encoder_type);
-    Py_CLEAR(st->str_is_finite);
     Py_CLEAR(st->str_int);
     Py_CLEAR(st->str_utcoffset);
     Py_CLEAR(st->str_add_note);

@@ -15,8 +15,7 @@ struct djf_state;
 
 typedef struct djf_bulk_state {
     PyTypeObject *encoder_type; /* djfast._djfast.BulkEncoder */
-    PyObject *str_is_finite;    /* interned method/attribute names */
-    PyObject *str_int;
+    PyObject *str_int;          /* interned attribute/method names */
     PyObject *str_utcoffset;
     PyObject *str_add_note;
     PyObject *fmt_f; /* "f", the format spec MySQLdb uses for Decimal */

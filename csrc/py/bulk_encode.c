@@ -472,19 +472,26 @@ static PyObject *djf_sqlite_value(djf_bulk_encoder *enc, int kind, PyObject *v, 
         break;
     case DJF_KIND_DECIMAL:
         if (Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
-            /* Django passes the Decimal on (sqlite3's adapter makes it str) unless it is
-             * not finite, which DecimalField.to_python refuses: let the fallback raise. */
-            PyObject *fin = PyObject_CallMethodNoArgs(v, st->bulk.str_is_finite);
-            int ok;
+            /* Django passes the Decimal on and the adapter it registers with sqlite3 binds
+             * str(value); binding that str here is the same and skips the adapter call. A
+             * value that is not finite is refused by DecimalField.to_python: the fallback
+             * raises Django's ValidationError. */
+            PyObject *s = PyObject_Str(v);
+            Py_ssize_t n;
+            const char *u;
 
-            if (fin == NULL) {
+            if (s == NULL) {
                 return NULL;
             }
-            ok = fin == Py_True;
-            Py_DECREF(fin);
-            if (ok) {
-                return Py_NewRef(v);
+            u = PyUnicode_AsUTF8AndSize(s, &n);
+            if (u == NULL) {
+                Py_DECREF(s);
+                return NULL;
             }
+            if (!djf_decimal_text_special(u, n)) {
+                return s;
+            }
+            Py_DECREF(s);
         }
         break;
     case DJF_KIND_DATE:
