@@ -24,7 +24,7 @@ from tests.test_bulk_data import (
     zoo_table,
 )
 from tests.testapp import models_bulk
-from tests.testapp.models_bulk import BulkDbDefault, BulkPlain, BulkZoo
+from tests.testapp.models_bulk import BulkDbDefault, BulkPlain, BulkPlainProxy, BulkZoo
 
 pytestmark = pytest.mark.django_db(databases=DBS)
 
@@ -219,8 +219,9 @@ def test_flushes_every_batch_size_rows(alias):
     assert BulkPlain.objects.using(alias).count() == 7 == ins.count
 
 
+@pytest.mark.parametrize("atomic", [True, False])
 @pytest.mark.parametrize("alias", ALIASES)
-def test_ignore_conflicts_skips_duplicates_like_bulk_create(alias):
+def test_ignore_conflicts_skips_duplicates_like_bulk_create(alias, atomic):
     def load(writer):
         BulkPlain.objects.using(alias).create(code="dup", qty=-1)
         writer([("a", 1), ("dup", 2), ("b", 3), ("a", 4), ("c", 5)])
@@ -234,7 +235,9 @@ def test_ignore_conflicts_skips_duplicates_like_bulk_create(alias):
         )
 
     def djfast_writer(rows):
-        with BulkInserter(BulkPlain, using=alias, ignore_conflicts=True, batch_size=2) as ins:
+        with BulkInserter(
+            BulkPlain, using=alias, ignore_conflicts=True, batch_size=2, atomic=atomic
+        ) as ins:
             ins.add_many(rows)
 
     expected = load(django_writer)
@@ -282,3 +285,29 @@ def test_default_batch_size_comes_from_settings(settings):
     assert BulkInserter(BulkPlain).batch_size == 5000
     settings.DJFAST = {"BULK": {"BATCH_SIZE": 17}}
     assert BulkInserter(BulkPlain).batch_size == 17
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_without_use_tz_naive_datetimes_are_stored_like_bulk_create(alias, settings):
+    settings.USE_TZ = False
+    rows = [
+        {"key": i, "stamp": datetime.datetime(2024, 3, 31, 2, 30, i, i * 1000), "day": None}
+        for i in range(5)
+    ]
+    expected = bulk_create_table(alias, rows)
+    with BulkInserter(BulkZoo, ["key", "stamp", "day"], using=alias) as ins:
+        ins.add_many(tuple(r.values()) for r in rows)
+    assert zoo_table(alias) == expected
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_proxy_models_write_to_the_concrete_table(alias):
+    BulkPlainProxy.objects.using(alias).bulk_create([BulkPlainProxy(code="a", qty=1)])
+    with BulkInserter(BulkPlainProxy, ["code", "qty"], using=alias) as ins:
+        ins.add(("b", 2))
+        ins.flush()
+        assert BulkPlain.objects.using(alias).count() == 2
+    assert list(BulkPlain.objects.using(alias).order_by("code").values_list("code", "qty")) == [
+        ("a", 1),
+        ("b", 2),
+    ]

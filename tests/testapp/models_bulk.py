@@ -6,7 +6,15 @@ from __future__ import annotations
 import django
 from django.db import models
 
-__all__ = ["BulkAuthor", "BulkDbDefault", "BulkPlain", "BulkTag", "BulkUAuthor", "BulkZoo"]
+__all__ = [
+    "BulkAuthor",
+    "BulkDbDefault",
+    "BulkPlain",
+    "BulkPlainProxy",
+    "BulkTag",
+    "BulkUAuthor",
+    "BulkZoo",
+]
 
 CALLS = {"label": 0}
 
@@ -74,6 +82,14 @@ class BulkPlain(models.Model):
 
     class Meta:
         app_label = "testapp"
+
+
+class BulkPlainProxy(BulkPlain):
+    """A proxy: bulk_create accepts it (same concrete model), so does BulkInserter."""
+
+    class Meta:
+        app_label = "testapp"
+        proxy = True
 
 
 class BulkTag(BulkPlain):
