@@ -275,6 +275,7 @@ class BulkInserter:
         self.columns = columns
         self._omitted = [f for f in insertable if f not in columns]
         self._user_names = tuple(f.name for f in user)
+        self._name_set = frozenset(self._user_names)
         self._alias = {}
         for f in user:
             self._alias[f.name] = f.name
@@ -298,7 +299,10 @@ class BulkInserter:
             names.append(f.name)
             now = None
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                now = next((fn for base, fn in _NOW.items() if type(f).pre_save is base.pre_save))
+                # None for a custom pre_save: those rows go through instances anyway
+                now = next(
+                    (fn for base, fn in _NOW.items() if type(f).pre_save is base.pre_save), None
+                )
             if now is not None:  # pre_save(add=True) overrides any value given
                 src.append(-1)
                 dcall.append(1)
@@ -398,6 +402,9 @@ class BulkInserter:
         )
 
     def _dict_row(self, row: dict[str, Any]) -> Any:
+        if not self._needs_instance and row.keys() <= self._name_set:
+            get = row.get  # the common case: keys are field names
+            return tuple([get(n, MISSING) for n in self._user_names])
         alias = self._alias
         values: dict[str, Any] = {}
         for key, value in row.items():
@@ -407,6 +414,8 @@ class BulkInserter:
                     f"djfast.bulk: {key!r} is not one of the fields of this BulkInserter "
                     f"({', '.join(self._user_names)})."
                 )
+            if name in values:
+                raise ValueError(f"djfast.bulk: a row gives field {name!r} twice.")
             values[name] = value
         if self._needs_instance:
             pairs = [(f, values[f.name]) for f in self.fields if f.name in values]

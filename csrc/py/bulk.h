@@ -11,6 +11,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "buf.h"
+#include "copy.h"
+
 struct djf_state;
 
 typedef struct djf_bulk_state {
@@ -75,7 +78,30 @@ int djf_bulk_fail_at(djf_bulk_encoder *enc, Py_ssize_t index, Py_ssize_t j);
  * 0 when the datetime is naive, or -1 with an exception set. */
 int djf_bulk_utcoffset(djf_bulk_encoder *enc, PyObject *dt, int64_t *offset_us);
 
-/* The three encoders (bulk_encode.c), as BulkEncoder methods. */
+/* Value helpers shared by the encoders (bulk_encode.c). */
+
+/* Appends n bytes. Returns 0, or -1 with an exception set. */
+int djf_bulk_put(djf_buf *b, const char *s, size_t n);
+
+/* Returns a new ASCII str, or NULL with an exception set. */
+PyObject *djf_bulk_ascii(const char *s, size_t n);
+
+/* Reads a UUID's 16 bytes (big-endian). Returns 0, or -1 with an exception set. */
+int djf_bulk_uuid_bytes(djf_bulk_encoder *enc, PyObject *v, unsigned char out[16]);
+
+/* Reads a datetime as the database should store it. Returns 0 (*aware: converted to UTC),
+ * 1 when the value needs the Python fallback, or -1 with an exception set. */
+int djf_bulk_datetime_fields(djf_bulk_encoder *enc, PyObject *v, djf_datetime *dt, int *aware);
+
+/* Returns 1 when str(Decimal) or format(Decimal, "f") text is not a finite number. */
+int djf_bulk_decimal_text_special(const char *s, Py_ssize_t n);
+
+/* Writes the text of an int, date, datetime or time value for PostgreSQL COPY or (quoted) MySQL.
+ * Returns 0, 1 when the value needs the fallback, 2 when the kind is not one of these, or -1
+ * with an exception set. */
+int djf_bulk_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v);
+
+/* The three encoders (bulk_encode.c, bulk_sqlite.c, bulk_mysql.c), as BulkEncoder methods. */
 PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 PyObject *djf_bulk_sqlite_params(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);

@@ -1,5 +1,5 @@
-/* djfast._djfast: BulkEncoder's per-backend encoders (PostgreSQL COPY text, SQLite
- * executemany parameters, MariaDB/MySQL multi-row INSERT statements).
+/* djfast._djfast: BulkEncoder's value helpers shared by the backends, and the PostgreSQL
+ * COPY text encoder (SQLite: bulk_sqlite.c, MariaDB/MySQL: bulk_mysql.c).
  *
  * Every value goes through the column's fast path when its type is the plain one that path
  * knows (int, float, Decimal, bool, str, date, datetime, time, UUID, bytes); anything else
@@ -17,14 +17,14 @@
 #include <string.h>
 
 /* Returns 0, or -1 with an exception set. */
-static int djf_put(djf_buf *b, const char *s, size_t n)
+int djf_bulk_put(djf_buf *b, const char *s, size_t n)
 {
     djf_status st = djf_buf_append(b, s, n);
     return st == DJF_OK ? 0 : djf_raise_status(st, "djfast.bulk");
 }
 
 /* Returns a new ASCII str, or NULL with an exception set. */
-static PyObject *djf_ascii(const char *s, size_t n)
+PyObject *djf_bulk_ascii(const char *s, size_t n)
 {
     PyObject *u = PyUnicode_New((Py_ssize_t)n, 127);
 
@@ -35,7 +35,7 @@ static PyObject *djf_ascii(const char *s, size_t n)
 }
 
 /* Reads a UUID's 16 bytes (big-endian). Returns 0, or -1 with an exception set. */
-static int djf_uuid_bytes(djf_bulk_encoder *enc, PyObject *v, unsigned char out[16])
+int djf_bulk_uuid_bytes(djf_bulk_encoder *enc, PyObject *v, unsigned char out[16])
 {
     PyObject *i = NULL;
     PyObject *shift = NULL;
@@ -79,7 +79,7 @@ done:
 
 /* Reads a datetime as the database should store it. Returns 0 (*aware says whether it was
  * converted to UTC), 1 when the value needs the Python fallback, or -1 with an exception. */
-static int djf_datetime_fields(djf_bulk_encoder *enc, PyObject *v, djf_datetime *dt, int *aware)
+int djf_bulk_datetime_fields(djf_bulk_encoder *enc, PyObject *v, djf_datetime *dt, int *aware)
 {
     int64_t off = 0;
     int r;
@@ -110,7 +110,7 @@ static int djf_datetime_fields(djf_bulk_encoder *enc, PyObject *v, djf_datetime 
 }
 
 /* Returns 1 when str(Decimal) or format(Decimal, "f") text is not a finite number. */
-static int djf_decimal_text_special(const char *s, Py_ssize_t n)
+int djf_bulk_decimal_text_special(const char *s, Py_ssize_t n)
 {
     Py_ssize_t i;
 
@@ -125,7 +125,7 @@ static int djf_decimal_text_special(const char *s, Py_ssize_t n)
 /* Writes the text of a fast-path value common to PostgreSQL COPY and MySQL (numbers, dates).
  * Returns 0, 1 when the value needs the fallback, 2 when the kind is not handled here, or -1
  * with an exception set. */
-static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v)
+int djf_bulk_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v)
 {
     PyDateTime_CAPI *api = enc->st->datetime_api;
     char tmp[DJF_FMT_DATETIME_MAX + 8];
@@ -148,7 +148,7 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
             return -1;
         }
         n = djf_fmt_int64(tmp, (int64_t)x);
-        return djf_put(b, tmp, n);
+        return djf_bulk_put(b, tmp, n);
     }
     case DJF_KIND_DATE:
         if (!Py_IS_TYPE(v, api->DateType)) {
@@ -163,7 +163,7 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
         if (quote) {
             tmp[n++] = '\'';
         }
-        return djf_put(b, tmp, n);
+        return djf_bulk_put(b, tmp, n);
     case DJF_KIND_DATETIME: {
         djf_datetime dt;
         int aware = 0;
@@ -172,7 +172,7 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
         if (!Py_IS_TYPE(v, api->DateTimeType)) {
             return 1;
         }
-        r = djf_datetime_fields(enc, v, &dt, &aware);
+        r = djf_bulk_datetime_fields(enc, v, &dt, &aware);
         if (r != 0) {
             return r;
         }
@@ -188,7 +188,7 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
             tmp[n++] = '0';
             tmp[n++] = '0';
         }
-        return djf_put(b, tmp, n);
+        return djf_bulk_put(b, tmp, n);
     }
     case DJF_KIND_TIME: {
         int us;
@@ -215,7 +215,7 @@ static int djf_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, P
             }
             tmp[n++] = '\'';
         }
-        return djf_put(b, tmp, n);
+        return djf_bulk_put(b, tmp, n);
     }
     default:
         return 2;
@@ -249,7 +249,7 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
     PyObject *s = NULL;
     int r;
 
-    r = djf_put_number_or_date(enc, b, kind, v);
+    r = djf_bulk_put_number_or_date(enc, b, kind, v);
     if (r != 2) {
         return r;
     }
@@ -277,7 +277,7 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
         if (txt == NULL) {
             return -1;
         }
-        r = djf_put(b, txt, strlen(txt));
+        r = djf_bulk_put(b, txt, strlen(txt));
         PyMem_Free(txt);
         return r;
     }
@@ -296,14 +296,14 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
         if (u == NULL) {
             r = -1;
         } else {
-            r = djf_decimal_text_special(u, n) ? 1 : djf_put(b, u, (size_t)n);
+            r = djf_bulk_decimal_text_special(u, n) ? 1 : djf_bulk_put(b, u, (size_t)n);
         }
         Py_DECREF(s);
         return r;
     }
     case DJF_KIND_BOOL:
         if (v == Py_True || v == Py_False) {
-            return djf_put(b, v == Py_True ? "t" : "f", 1);
+            return djf_bulk_put(b, v == Py_True ? "t" : "f", 1);
         }
         return 1;
     case DJF_KIND_UUID: {
@@ -313,10 +313,10 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
         if (!Py_IS_TYPE(v, (PyTypeObject *)st->uuid_type)) {
             return 1;
         }
-        if (djf_uuid_bytes(enc, v, raw) < 0) {
+        if (djf_bulk_uuid_bytes(enc, v, raw) < 0) {
             return -1;
         }
-        return djf_put(b, out, djf_fmt_uuid(out, raw));
+        return djf_bulk_put(b, out, djf_fmt_uuid(out, raw));
     }
     case DJF_KIND_BYTES: {
         djf_status ds;
@@ -353,7 +353,7 @@ static int djf_pg_fallback(djf_bulk_encoder *enc, djf_buf *b, PyObject *dump, Py
         }
     }
     if (data == NULL || data == Py_None) {
-        ret = djf_put(b, DJF_COPY_NULL, 2);
+        ret = djf_bulk_put(b, DJF_COPY_NULL, 2);
         goto done;
     }
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
@@ -397,7 +397,7 @@ PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssiz
         for (j = 0; j < enc->ncols; j++) {
             int rc;
 
-            if (j > 0 && djf_put(&b, "\t", 1) < 0) {
+            if (j > 0 && djf_bulk_put(&b, "\t", 1) < 0) {
                 goto error;
             }
             v = djf_bulk_row_value(enc, row, j);
@@ -406,7 +406,7 @@ PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssiz
                 goto error;
             }
             if (v == Py_None) {
-                rc = djf_put(&b, DJF_COPY_NULL, 2);
+                rc = djf_bulk_put(&b, DJF_COPY_NULL, 2);
             } else {
                 rc = djf_pg_value(enc, &b, enc->kinds[j], v, offset + r, j);
                 if (rc == 1) {
@@ -419,7 +419,7 @@ PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssiz
                 goto error;
             }
         }
-        if (djf_put(&b, "\n", 1) < 0) {
+        if (djf_bulk_put(&b, "\n", 1) < 0) {
             goto error;
         }
         Py_CLEAR(row);
@@ -430,435 +430,4 @@ error:
     Py_XDECREF(v);
     djf_buf_free(&b);
     return res;
-}
-
-/* ------------------------------------------------------------------ SQLite parameters */
-
-/* Returns a new reference to the parameter for v, NULL with *fallback = 1 when v needs the
- * Python fallback, or NULL with an exception set. */
-static PyObject *djf_sqlite_value(djf_bulk_encoder *enc, int kind, PyObject *v, int *fallback)
-{
-    djf_state *st = enc->st;
-    PyDateTime_CAPI *api = st->datetime_api;
-    char tmp[DJF_FMT_DATETIME_MAX];
-    size_t n;
-
-    *fallback = 0;
-    switch (kind) {
-    case DJF_KIND_INT:
-        if (PyLong_CheckExact(v)) {
-            return Py_NewRef(v);
-        }
-        break;
-    case DJF_KIND_FLOAT:
-        if (PyFloat_CheckExact(v)) {
-            return Py_NewRef(v);
-        }
-        break;
-    case DJF_KIND_STR:
-        if (PyUnicode_CheckExact(v)) {
-            return Py_NewRef(v);
-        }
-        break;
-    case DJF_KIND_BOOL:
-        if (v == Py_True || v == Py_False) {
-            return Py_NewRef(v);
-        }
-        break;
-    case DJF_KIND_BYTES:
-        if (PyBytes_CheckExact(v)) {
-            return Py_NewRef(v);
-        }
-        break;
-    case DJF_KIND_DECIMAL:
-        if (Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
-            /* Django passes the Decimal on and the adapter it registers with sqlite3 binds
-             * str(value); binding that str here is the same and skips the adapter call. A
-             * value that is not finite is refused by DecimalField.to_python: the fallback
-             * raises Django's ValidationError. */
-            PyObject *s = PyObject_Str(v);
-            Py_ssize_t n;
-            const char *u;
-
-            if (s == NULL) {
-                return NULL;
-            }
-            u = PyUnicode_AsUTF8AndSize(s, &n);
-            if (u == NULL) {
-                Py_DECREF(s);
-                return NULL;
-            }
-            if (!djf_decimal_text_special(u, n)) {
-                return s;
-            }
-            Py_DECREF(s);
-        }
-        break;
-    case DJF_KIND_DATE:
-        if (Py_IS_TYPE(v, api->DateType)) {
-            n = djf_fmt_date(tmp, PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
-                             PyDateTime_GET_DAY(v));
-            return djf_ascii(tmp, n);
-        }
-        break;
-    case DJF_KIND_DATETIME:
-        if (Py_IS_TYPE(v, api->DateTimeType)) {
-            djf_datetime dt;
-            int aware = 0;
-            int r = djf_datetime_fields(enc, v, &dt, &aware);
-
-            if (r < 0) {
-                return NULL;
-            }
-            if (r == 0) {
-                return djf_ascii(tmp, djf_fmt_datetime(tmp, &dt, 0));
-            }
-        }
-        break;
-    case DJF_KIND_TIME:
-        if (Py_IS_TYPE(v, api->TimeType) && PyDateTime_TIME_GET_TZINFO(v) == Py_None) {
-            n = djf_fmt_time(tmp, PyDateTime_TIME_GET_HOUR(v), PyDateTime_TIME_GET_MINUTE(v),
-                             PyDateTime_TIME_GET_SECOND(v), PyDateTime_TIME_GET_MICROSECOND(v));
-            return djf_ascii(tmp, n);
-        }
-        break;
-    case DJF_KIND_UUID:
-        if (Py_IS_TYPE(v, (PyTypeObject *)st->uuid_type)) {
-            unsigned char raw[16];
-            char hex[32];
-
-            if (djf_uuid_bytes(enc, v, raw) < 0) {
-                return NULL;
-            }
-            return djf_ascii(hex, djf_fmt_hex(hex, raw, 16)); /* UUID.hex */
-        }
-        break;
-    default:
-        break;
-    }
-    *fallback = 1;
-    return NULL;
-}
-
-PyObject *djf_bulk_sqlite_params(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs)
-{
-    PyObject *rows;
-    PyObject *out = NULL;
-    PyObject *row = NULL;
-    PyObject *v = NULL;
-    PyObject *t = NULL;
-    Py_ssize_t offset;
-    Py_ssize_t r;
-    Py_ssize_t j;
-
-    if (nargs != 2 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "sqlite_params(rows: list, offset: int)");
-        return NULL;
-    }
-    rows = args[0];
-    offset = PyLong_AsSsize_t(args[1]);
-    if (offset == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    out = PyList_New(0);
-    if (out == NULL) {
-        return NULL;
-    }
-    for (r = 0; r < PyList_GET_SIZE(rows); r++) {
-        int untrack = 1;
-
-        row = Py_NewRef(PyList_GET_ITEM(rows, r));
-        if (djf_bulk_check_row(enc, row, offset + r) < 0) {
-            goto error;
-        }
-        t = PyTuple_New(enc->ncols);
-        if (t == NULL) {
-            goto error;
-        }
-        for (j = 0; j < enc->ncols; j++) {
-            PyObject *p = NULL;
-            int fallback = 0;
-
-            v = djf_bulk_row_value(enc, row, j);
-            if (v == NULL) {
-                djf_bulk_fail_at(enc, offset + r, j);
-                goto error;
-            }
-            if (v == Py_None) {
-                p = Py_NewRef(v);
-            } else {
-                p = djf_sqlite_value(enc, enc->kinds[j], v, &fallback);
-                if (p == NULL && fallback) {
-                    p = PyObject_CallOneArg(PyTuple_GET_ITEM(enc->fallbacks, j), v);
-                }
-            }
-            Py_CLEAR(v);
-            if (p == NULL) {
-                djf_bulk_fail_at(enc, offset + r, j);
-                goto error;
-            }
-            if (PyObject_GC_IsTracked(p)) {
-                untrack = 0;
-            }
-            PyTuple_SET_ITEM(t, j, p);
-        }
-        /* A tuple of untracked atoms can never be part of a cycle: take it off the GC's list
-         * now (as the collector itself would) so big batches do not feed collections. */
-        if (untrack) {
-            PyObject_GC_UnTrack(t);
-        }
-        if (PyList_Append(out, t) < 0) {
-            goto error;
-        }
-        Py_CLEAR(t);
-        Py_CLEAR(row);
-    }
-    return out;
-error:
-    Py_XDECREF(row);
-    Py_XDECREF(v);
-    Py_XDECREF(t);
-    Py_XDECREF(out);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ MariaDB / MySQL */
-
-/* Appends the literal for v. Returns 0, 1 when v needs the fallback, or -1 with an
- * exception set. */
-static int djf_mysql_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v,
-                           PyObject *string_literal)
-{
-    djf_state *st = enc->st;
-    PyObject *s = NULL;
-    int r = djf_put_number_or_date(enc, b, kind, v);
-
-    if (r != 2) {
-        return r;
-    }
-    switch (kind) {
-    case DJF_KIND_STR:
-        if (!PyUnicode_Check(v)) {
-            return 1;
-        }
-        /* the driver's escaping: mysql_real_escape_string for the connection's charset and
-         * sql_mode (NO_BACKSLASH_ESCAPES included), quotes added */
-        s = PyObject_CallOneArg(string_literal, v);
-        if (s == NULL) {
-            return -1;
-        }
-        if (!PyBytes_Check(s)) {
-            PyErr_SetString(PyExc_TypeError, "string_literal() did not return bytes");
-            r = -1;
-        } else {
-            r = djf_put(b, PyBytes_AS_STRING(s), (size_t)PyBytes_GET_SIZE(s));
-        }
-        Py_DECREF(s);
-        return r;
-    case DJF_KIND_FLOAT: {
-        char *txt;
-        double d;
-
-        if (!PyFloat_CheckExact(v)) {
-            return 1;
-        }
-        d = PyFloat_AS_DOUBLE(v);
-        if (!isfinite(d)) {
-            return 1; /* MySQLdb raises ProgrammingError: let the fallback do it */
-        }
-        txt = PyOS_double_to_string(d, 'r', 0, 0, NULL);
-        if (txt == NULL) {
-            return -1;
-        }
-        /* MySQLdb's Float2Str: repr, plus "e0" so the literal is a DOUBLE */
-        r = djf_put(b, txt, strlen(txt));
-        if (r == 0 && strchr(txt, 'e') == NULL) {
-            r = djf_put(b, "e0", 2);
-        }
-        PyMem_Free(txt);
-        return r;
-    }
-    case DJF_KIND_DECIMAL: {
-        Py_ssize_t n;
-        const char *u;
-
-        if (!Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
-            return 1;
-        }
-        s = PyObject_Format(v, st->bulk.fmt_f); /* MySQLdb's Decimal2Literal */
-        if (s == NULL) {
-            return -1;
-        }
-        u = PyUnicode_AsUTF8AndSize(s, &n);
-        if (u == NULL) {
-            r = -1;
-        } else {
-            r = djf_decimal_text_special(u, n) ? 1 : djf_put(b, u, (size_t)n);
-        }
-        Py_DECREF(s);
-        return r;
-    }
-    case DJF_KIND_BOOL:
-        if (v == Py_True || v == Py_False) {
-            return djf_put(b, v == Py_True ? "1" : "0", 1);
-        }
-        return 1;
-    default:
-        return 1;
-    }
-}
-
-/* Prepares v in Python and appends MySQLdb's literal() of it. Returns 0, or -1. */
-static int djf_mysql_fallback(djf_bulk_encoder *enc, djf_buf *b, PyObject *literal, PyObject *v,
-                              Py_ssize_t j)
-{
-    PyObject *prepared = NULL;
-    PyObject *lit = NULL;
-    int ret = -1;
-
-    prepared = PyObject_CallOneArg(PyTuple_GET_ITEM(enc->fallbacks, j), v);
-    if (prepared == NULL) {
-        goto done;
-    }
-    lit = PyObject_CallOneArg(literal, prepared);
-    if (lit == NULL) {
-        goto done;
-    }
-    if (!PyBytes_Check(lit)) {
-        PyErr_SetString(PyExc_TypeError, "literal() did not return bytes");
-        goto done;
-    }
-    ret = djf_put(b, PyBytes_AS_STRING(lit), (size_t)PyBytes_GET_SIZE(lit));
-done:
-    Py_XDECREF(prepared);
-    Py_XDECREF(lit);
-    return ret;
-}
-
-/* Moves the finished statement into `out` and restarts it with the prefix. Returns 0, or -1
- * with an exception set. */
-static int djf_mysql_emit(PyObject *out, djf_buf *stmt, PyObject *prefix)
-{
-    PyObject *s = PyBytes_FromStringAndSize(stmt->data, (Py_ssize_t)stmt->len);
-    int r;
-
-    if (s == NULL) {
-        return -1;
-    }
-    r = PyList_Append(out, s);
-    Py_DECREF(s);
-    djf_buf_clear(stmt);
-    if (r < 0) {
-        return -1;
-    }
-    return djf_put(stmt, PyBytes_AS_STRING(prefix), (size_t)PyBytes_GET_SIZE(prefix));
-}
-
-PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs)
-{
-    djf_buf stmt = {0};
-    djf_buf rowbuf = {0};
-    PyObject *rows;
-    PyObject *prefix;
-    PyObject *string_literal;
-    PyObject *literal;
-    PyObject *out = NULL;
-    PyObject *row = NULL;
-    PyObject *v = NULL;
-    Py_ssize_t offset;
-    Py_ssize_t max_bytes;
-    Py_ssize_t in_stmt = 0;
-    Py_ssize_t r;
-    Py_ssize_t j;
-
-    if (nargs != 6 || !PyList_Check(args[0]) || !PyBytes_Check(args[2]) ||
-        !PyCallable_Check(args[4]) || !PyCallable_Check(args[5])) {
-        PyErr_SetString(PyExc_TypeError, "mysql_statements(rows: list, offset: int, prefix: "
-                                         "bytes, max_bytes: int, string_literal, literal)");
-        return NULL;
-    }
-    rows = args[0];
-    prefix = args[2];
-    string_literal = args[4];
-    literal = args[5];
-    offset = PyLong_AsSsize_t(args[1]);
-    max_bytes = PyLong_AsSsize_t(args[3]);
-    if ((offset == -1 || max_bytes == -1) && PyErr_Occurred()) {
-        return NULL;
-    }
-    out = PyList_New(0);
-    if (out == NULL ||
-        djf_put(&stmt, PyBytes_AS_STRING(prefix), (size_t)PyBytes_GET_SIZE(prefix)) < 0) {
-        goto error;
-    }
-    for (r = 0; r < PyList_GET_SIZE(rows); r++) {
-        row = Py_NewRef(PyList_GET_ITEM(rows, r));
-        if (djf_bulk_check_row(enc, row, offset + r) < 0) {
-            goto error;
-        }
-        djf_buf_clear(&rowbuf);
-        if (djf_put(&rowbuf, "(", 1) < 0) {
-            goto error;
-        }
-        for (j = 0; j < enc->ncols; j++) {
-            int rc;
-
-            if (j > 0 && djf_put(&rowbuf, ",", 1) < 0) {
-                goto error;
-            }
-            v = djf_bulk_row_value(enc, row, j);
-            if (v == NULL) {
-                djf_bulk_fail_at(enc, offset + r, j);
-                goto error;
-            }
-            if (v == Py_None) {
-                rc = djf_put(&rowbuf, "NULL", 4);
-            } else {
-                rc = djf_mysql_value(enc, &rowbuf, enc->kinds[j], v, string_literal);
-                if (rc == 1) {
-                    rc = djf_mysql_fallback(enc, &rowbuf, literal, v, j);
-                }
-            }
-            Py_CLEAR(v);
-            if (rc < 0) {
-                djf_bulk_fail_at(enc, offset + r, j);
-                goto error;
-            }
-        }
-        if (djf_put(&rowbuf, ")", 1) < 0) {
-            goto error;
-        }
-        /* keep every statement within max_bytes (max_allowed_packet minus slack); a single
-         * row larger than that goes alone and the server reports it */
-        if (in_stmt > 0 && stmt.len + 1 + rowbuf.len > (size_t)max_bytes) {
-            if (djf_mysql_emit(out, &stmt, prefix) < 0) {
-                goto error;
-            }
-            in_stmt = 0;
-        }
-        if ((in_stmt > 0 && djf_put(&stmt, ",", 1) < 0) ||
-            djf_put(&stmt, rowbuf.data, rowbuf.len) < 0) {
-            goto error;
-        }
-        in_stmt++;
-        Py_CLEAR(row);
-    }
-    if (in_stmt > 0) {
-        PyObject *s = PyBytes_FromStringAndSize(stmt.data, (Py_ssize_t)stmt.len);
-        if (s == NULL || PyList_Append(out, s) < 0) {
-            Py_XDECREF(s);
-            goto error;
-        }
-        Py_DECREF(s);
-    }
-    djf_buf_free(&stmt);
-    djf_buf_free(&rowbuf);
-    return out;
-error:
-    Py_XDECREF(row);
-    Py_XDECREF(v);
-    Py_XDECREF(out);
-    djf_buf_free(&stmt);
-    djf_buf_free(&rowbuf);
-    return NULL;
 }
