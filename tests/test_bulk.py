@@ -24,7 +24,7 @@ from tests.test_bulk_data import (
     zoo_table,
 )
 from tests.testapp import models_bulk
-from tests.testapp.models_bulk import BulkDbDefault, BulkPlain, BulkPlainProxy, BulkZoo
+from tests.testapp.models_bulk import BulkDbDefault, BulkDoc, BulkPlain, BulkPlainProxy, BulkZoo
 
 pytestmark = pytest.mark.django_db(databases=DBS)
 
@@ -311,3 +311,27 @@ def test_proxy_models_write_to_the_concrete_table(alias):
         ("a", 1),
         ("b", 2),
     ]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_fields_with_their_own_pre_save_go_through_instances(alias):
+    authors, _ = make_related(alias)
+    data = [
+        {"code": "a", "shout": "hello", "attachment": "bulk/a.txt", "author": authors[0]},
+        {"code": "b", "attachment": "", "author": authors[1].pk},
+        {"code": "c", "shout": "mixed Case ü"},
+    ]
+
+    def table():
+        rows = BulkDoc.objects.using(alias).order_by("code")
+        return [(d.code, d.shout, d.attachment.name, d.author_id) for d in rows]
+
+    BulkDoc.objects.using(alias).bulk_create([BulkDoc(**django_kwargs(d)) for d in data])
+    expected = table()
+    BulkDoc.objects.using(alias).all().delete()
+    with BulkInserter(BulkDoc, ["code", "shout", "attachment", "author"], using=alias) as ins:
+        ins.add(("a", "hello", "bulk/a.txt", authors[0]))
+        ins.add({"code": "b", "attachment": "", "author_id": authors[1].pk})
+        ins.add(BulkDoc(code="c", shout="mixed Case ü"))
+    assert table() == expected
+    assert expected[0][1] == "HELLO"

@@ -9,6 +9,7 @@ from django.db import models
 __all__ = [
     "BulkAuthor",
     "BulkDbDefault",
+    "BulkDoc",
     "BulkPlain",
     "BulkPlainProxy",
     "BulkTag",
@@ -90,6 +91,26 @@ class BulkPlainProxy(BulkPlain):
     class Meta:
         app_label = "testapp"
         proxy = True
+
+
+class UpperCharField(models.CharField):
+    """A field with its own pre_save: rows must go through model instances."""
+
+    def pre_save(self, model_instance, add):
+        value = (getattr(model_instance, self.attname) or "").upper()
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class BulkDoc(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    shout = UpperCharField(max_length=40, default="quiet")
+    attachment = models.FileField(upload_to="bulk", blank=True)
+    author = models.ForeignKey(BulkAuthor, null=True, on_delete=models.CASCADE)
+    stamp = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "testapp"
 
 
 class BulkTag(BulkPlain):
