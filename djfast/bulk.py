@@ -184,6 +184,40 @@ def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
     return prep_related
 
 
+# PostgreSQL binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type,
+# with the C kind a column must have to use them.
+_PG_BINARY = {
+    "smallint": (1, K_INT),
+    "integer": (2, K_INT),
+    "bigint": (3, K_INT),
+    "double precision": (4, K_FLOAT),
+    "numeric": (5, K_DECIMAL),
+    "boolean": (6, K_BOOL),
+    "varchar": (7, K_STR),
+    "text": (7, K_STR),
+    "date": (8, K_DATE),
+    "timestamp with time zone": (9, K_DATETIME),
+    "time": (10, K_TIME),
+    "uuid": (11, K_UUID),
+    "bytea": (12, K_BYTES),
+}
+
+
+def _binary_copy_types(
+    columns: list[models.Field], kinds: list[int], connection: Any, use_tz: bool
+) -> tuple[int, ...] | None:
+    """The binary COPY type of every column, or None when one has no exact binary form
+    (JSON, intervals, custom or unknown types... then the whole table uses text COPY)."""
+    types = []
+    for field, kind in zip(columns, kinds):
+        db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
+        entry = _PG_BINARY.get(db_type)
+        if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
+            return None
+        types.append(entry[0])
+    return tuple(types)
+
+
 def _has_db_default(field: models.Field) -> bool:
     return bool(getattr(field, "has_db_default", lambda: False)()) and not field.has_default()
 
@@ -333,7 +367,10 @@ class BulkInserter:
             use_tz,
             utc_ok,
         )
-        return (encoder, tuple(kinds))
+        pgtypes = None
+        if self.vendor == "postgresql":
+            pgtypes = _binary_copy_types(self.columns, kinds, conn, use_tz)
+        return (encoder, tuple(kinds), pgtypes)
 
     def _db_default_missing(self, field: models.Field) -> Callable[[], Any]:
         def missing() -> Any:
@@ -517,21 +554,33 @@ class BulkInserter:
         def dump(obj: Any) -> Any:
             return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
 
-        payload = self._config[0].pg_copy(rows, offset, dump)
+        encoder, _, pgtypes = self._config
+        payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+        if pgtypes is not None:
+            binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
+            if stop:
+                payloads.append(("(FORMAT BINARY)", binary))
+            if row is not None:  # rows[stop] needs text; its values are already computed
+                rest = [row, *rows[stop + 1 :]]
+                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+        else:
+            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
         table, cols = self._table_sql()
         with conn.cursor() as cursor, conn.wrap_database_errors:
             pg = cursor.cursor
-            if not self.ignore_conflicts:
-                with pg.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            target = table
+            if self.ignore_conflicts:
+                target = conn.ops.quote_name(f"djfast_bulk_stage_{id(self):x}")
+                pg.execute(
+                    f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                    f"SELECT {cols} FROM {table} WITH NO DATA"
+                )
+            for fmt, payload in payloads:
+                with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
                     copy.write(payload)
+            if not self.ignore_conflicts:
                 return
-            stage = conn.ops.quote_name(f"djfast_bulk_stage_{id(self):x}")
-            pg.execute(
-                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-                f"SELECT {cols} FROM {table} WITH NO DATA"
-            )
-            with pg.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
-                copy.write(payload)
+            stage = target
             pg.execute(
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
             )

@@ -189,3 +189,190 @@ size_t djf_fmt_datetime(char *out, const djf_datetime *dt, int always_us)
     }
     return n;
 }
+
+int64_t djf_pg_epoch_days(int year, int month, int day)
+{
+    return djf_days_from_civil(year, month, day) - djf_days_from_civil(2000, 1, 1);
+}
+
+int64_t djf_pg_epoch_us(const djf_datetime *dt)
+{
+    int64_t tod = ((int64_t)dt->hour * 3600 + dt->minute * 60 + dt->second) * 1000000 + dt->us;
+
+    return djf_pg_epoch_days(dt->year, dt->month, dt->day) * INT64_C(86400000000) + tod;
+}
+
+static void djf_put_be(unsigned char *out, uint64_t v, int size)
+{
+    int i;
+
+    for (i = size - 1; i >= 0; i--) {
+        out[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+djf_status djf_pgbin_field(djf_buf *b, const void *data, size_t n)
+{
+    djf_status st;
+    size_t need;
+
+    if (n > INT32_MAX) {
+        return DJF_EINVAL;
+    }
+    if (!djf_add_size(n, 4, &need)) {
+        return DJF_EOVERFLOW;
+    }
+    st = djf_buf_reserve(b, need);
+    if (st != DJF_OK) {
+        return st;
+    }
+    djf_put_be((unsigned char *)b->data + b->len, (uint64_t)n, 4);
+    b->len += 4;
+    if (n > 0) {
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+    }
+    return DJF_OK;
+}
+
+djf_status djf_pgbin_int(djf_buf *b, int64_t v, int size)
+{
+    unsigned char tmp[8];
+
+    djf_put_be(tmp, (uint64_t)v, size);
+    return djf_pgbin_field(b, tmp, (size_t)size);
+}
+
+/* floor(a / 4) for negative a too */
+static int64_t djf_floordiv4(int64_t a)
+{
+    return a >= 0 ? a / 4 : -((-a + 3) / 4);
+}
+
+djf_status djf_pgbin_numeric(djf_buf *b, const char *s, size_t n)
+{
+    static const int pow10[4] = {1, 10, 100, 1000};
+    const int64_t max_exp = 100000;
+    size_t i = 0;
+    size_t first = 0; /* offset of the first digit */
+    size_t ndig = 0;  /* digits seen */
+    size_t nfrac = 0; /* digits after the point */
+    size_t i0 = SIZE_MAX;
+    size_t i1 = 0;
+    int neg = 0;
+    int seen_point = 0;
+    int64_t exp = 0;
+    int64_t exp10;
+    int64_t P;
+    int64_t dscale;
+    int64_t gmax = 0;
+    int64_t gmin = 0;
+    size_t ngroups = 0;
+    size_t k;
+    size_t need;
+    unsigned char *out;
+    djf_status st;
+
+    if (i < n && (s[i] == '-' || s[i] == '+')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    first = i;
+    for (; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            if (s[i] != '0') {
+                if (i0 == SIZE_MAX) {
+                    i0 = ndig;
+                }
+                i1 = ndig;
+            }
+            ndig++;
+            nfrac += (size_t)seen_point;
+        } else if (s[i] == '.' && !seen_point) {
+            seen_point = 1;
+        } else {
+            break;
+        }
+    }
+    if (ndig == 0) {
+        return DJF_EINVAL;
+    }
+    if (i < n && (s[i] == 'E' || s[i] == 'e')) {
+        int eneg = 0;
+        size_t edig = 0;
+
+        i++;
+        if (i < n && (s[i] == '-' || s[i] == '+')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, edig++) {
+            if (exp > max_exp) {
+                return DJF_EINVAL;
+            }
+            exp = exp * 10 + (s[i] - '0');
+        }
+        if (edig == 0) {
+            return DJF_EINVAL;
+        }
+        exp = eneg ? -exp : exp;
+    }
+    if (i != n || ndig > (size_t)max_exp) {
+        return DJF_EINVAL;
+    }
+    exp10 = exp - (int64_t)nfrac;
+    dscale = exp10 < 0 ? -exp10 : 0;
+    if (dscale > 1000) { /* NUMERIC_MAX_DISPLAY_SCALE */
+        return DJF_EINVAL;
+    }
+    P = (int64_t)ndig + exp10; /* digits before the decimal point */
+    if (i0 != SIZE_MAX) {
+        gmax = djf_floordiv4(P - 1 - (int64_t)i0);
+        gmin = djf_floordiv4(P - 1 - (int64_t)i1);
+        if (gmax > 32767 || gmin < -32768) {
+            return DJF_EINVAL;
+        }
+        ngroups = (size_t)(gmax - gmin + 1);
+    }
+    need = 4 + 8 + 2 * ngroups;
+    st = djf_buf_reserve(b, need);
+    if (st != DJF_OK) {
+        return st;
+    }
+    out = (unsigned char *)b->data + b->len;
+    memset(out, 0, need);
+    djf_put_be(out, (uint64_t)(need - 4), 4);
+    djf_put_be(out + 4, (uint64_t)ngroups, 2);
+    djf_put_be(out + 6, (uint64_t)(uint16_t)(int16_t)(ngroups ? gmax : 0), 2);
+    djf_put_be(out + 8, (ngroups && neg) ? 0x4000 : 0x0000, 2);
+    djf_put_be(out + 10, (uint64_t)dscale, 2);
+    if (ngroups) {
+        size_t d = 0;
+
+        for (k = first; k < n && d <= i1; k++) {
+            int64_t e;
+            int64_t g;
+            size_t slot;
+            unsigned char *p;
+            unsigned v;
+
+            if (s[k] == '.') {
+                continue;
+            }
+            if (d >= i0) {
+                e = P - 1 - (int64_t)d;
+                g = djf_floordiv4(e);
+                slot = (size_t)(gmax - g);
+                p = out + 12 + 2 * slot;
+                v = ((unsigned)p[0] << 8 | p[1]) +
+                    (unsigned)(s[k] - '0') * (unsigned)pow10[e - 4 * g];
+                p[0] = (unsigned char)(v >> 8);
+                p[1] = (unsigned char)(v & 0xff);
+            }
+            d++;
+        }
+    }
+    b->len += need;
+    return DJF_OK;
+}

@@ -47,4 +47,26 @@ djf_status djf_datetime_shift(djf_datetime *dt, int64_t delta_us);
  * DJF_FMT_DATETIME_MAX). Never fails. */
 size_t djf_fmt_datetime(char *out, const djf_datetime *dt, int always_us);
 
+/* ---- PostgreSQL binary COPY (values in network byte order) ---- */
+
+/* Days from 2000-01-01 (PostgreSQL's date epoch) to a civil date. Never fails. */
+int64_t djf_pg_epoch_days(int year, int month, int day);
+
+/* Microseconds from 2000-01-01 00:00 to *dt (PostgreSQL's timestamp epoch). Never fails. */
+int64_t djf_pg_epoch_us(const djf_datetime *dt);
+
+/* Appends a field: int32 length n, then n bytes. Returns DJF_OK, DJF_ENOMEM, DJF_EOVERFLOW or
+ * DJF_EINVAL (n > INT32_MAX). */
+djf_status djf_pgbin_field(djf_buf *b, const void *data, size_t n);
+
+/* Appends v as a big-endian 2/4/8-byte field (int32 length first). Returns DJF_OK, DJF_ENOMEM
+ * or DJF_EOVERFLOW. */
+djf_status djf_pgbin_int(djf_buf *b, int64_t v, int size);
+
+/* Appends the decimal text s[0..n) ("[-]digits[.digits][E[+-]digits]", as str(Decimal) writes
+ * it) as a binary numeric field. Returns DJF_OK, DJF_ENOMEM, DJF_EOVERFLOW, or DJF_EINVAL for
+ * text that is not a finite number or whose scale or weight PostgreSQL cannot hold (nothing is
+ * appended then). */
+djf_status djf_pgbin_numeric(djf_buf *b, const char *s, size_t n);
+
 #endif

@@ -270,6 +270,9 @@ done:
 static PyMethodDef djf_encoder_methods[] = {
     {"pg_copy", (PyCFunction)(void (*)(void))djf_bulk_pg_copy, METH_FASTCALL,
      "pg_copy(rows, offset, dump) -> bytes: the rows as PostgreSQL COPY text."},
+    {"pg_copy_binary", (PyCFunction)(void (*)(void))djf_bulk_pg_copy_binary, METH_FASTCALL,
+     "pg_copy_binary(rows, offset, pgtypes) -> (payload, stop, row): binary COPY of rows[:stop]; "
+     "row holds rows[stop]'s computed values when a value has no exact binary form."},
     {"sqlite_params", (PyCFunction)(void (*)(void))djf_bulk_sqlite_params, METH_FASTCALL,
      "sqlite_params(rows, offset) -> list of tuples for executemany."},
     {"mysql_statements", (PyCFunction)(void (*)(void))djf_bulk_mysql_statements, METH_FASTCALL,

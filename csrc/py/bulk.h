@@ -103,6 +103,7 @@ int djf_bulk_put_number_or_date(djf_bulk_encoder *enc, djf_buf *b, int kind, PyO
 
 /* The three encoders (bulk_encode.c, bulk_sqlite.c, bulk_mysql.c), as BulkEncoder methods. */
 PyObject *djf_bulk_pg_copy(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
+PyObject *djf_bulk_pg_copy_binary(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 PyObject *djf_bulk_sqlite_params(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 PyObject *djf_bulk_mysql_statements(djf_bulk_encoder *enc, PyObject *const *args, Py_ssize_t nargs);
 

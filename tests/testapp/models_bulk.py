@@ -10,6 +10,7 @@ __all__ = [
     "BulkAuthor",
     "BulkDbDefault",
     "BulkDoc",
+    "BulkFast",
     "BulkPlain",
     "BulkPlainProxy",
     "BulkTag",
@@ -70,6 +71,30 @@ class BulkZoo(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     born = models.DateField(auto_now_add=True)
+
+    class Meta:
+        app_label = "testapp"
+
+
+class BulkFast(models.Model):
+    """Only column types with an exact PostgreSQL binary COPY form (binary COPY is used)."""
+
+    key = models.IntegerField(unique=True)
+    small = models.SmallIntegerField(null=True)
+    big = models.BigIntegerField(null=True)
+    ratio = models.FloatField(null=True)
+    price = models.DecimalField(max_digits=14, decimal_places=5, null=True)
+    flag = models.BooleanField(null=True)
+    title = models.CharField(max_length=200, default="untitled")
+    body = models.TextField(blank=True)
+    day = models.DateField(null=True)
+    stamp = models.DateTimeField(null=True)
+    clock = models.TimeField(null=True)
+    uid = models.UUIDField(null=True)
+    blob = models.BinaryField(null=True)
+    author = models.ForeignKey(BulkAuthor, null=True, on_delete=models.CASCADE)
+    uauthor = models.ForeignKey(BulkUAuthor, null=True, on_delete=models.CASCADE)
+    label = models.CharField(max_length=40, default=default_label)
 
     class Meta:
         app_label = "testapp"
