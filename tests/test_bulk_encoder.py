@@ -211,6 +211,8 @@ def test_encoders_do_not_leak():
                datetime.datetime(2020, 1, 1, tzinfo=tz), datetime.time(1), uuid.uuid4(), b"x")
         bad = (object(),) * 10 + ("a\\x00",)
         rows = [row] * 200
+        # column 0 (a list value) has no binary type: use text there (code 7 = TEXT via str)
+        types = (7, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
         def run():
             for backend in (0, 1, 2):
                 e = make(backend)
@@ -224,6 +226,16 @@ def test_encoders_do_not_leak():
                     e.pg_copy([bad], 0, lambda v: str(v).encode())
                 except ValueError:
                     pass
+            # binary COPY: whole batch, a stop at a value without binary form, an error
+            b = make(0)
+            odd = list(row)
+            odd[8] = datetime.time(1, tzinfo=tz)
+            b.pg_copy_binary(rows, 0, types)
+            b.pg_copy_binary(rows[:5] + [tuple(odd)] + rows[:5], 0, types)
+            try:
+                b.pg_copy_binary([row[:5] + ("a\\x00",) + row[6:]], 0, types)
+            except ValueError:
+                pass
         for _ in range(200):
             run()
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
