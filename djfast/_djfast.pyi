@@ -41,6 +41,9 @@ class BulkEncoder:
         dump: _Callable[[object], bytes | bytearray | memoryview | None],
         /,
     ) -> bytes: ...
+    def pg_copy_binary(
+        self, rows: list[_Any], offset: int, pgtypes: tuple[int, ...], /
+    ) -> tuple[bytes, int, list[_Any] | None]: ...
     def sqlite_params(self, rows: list[_Any], offset: int, /) -> list[tuple[_Any, ...]]: ...
     def mysql_statements(
         self,
