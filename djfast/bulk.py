@@ -1,0 +1,668 @@
+"""Bulk inserts that write what ``bulk_create`` writes, batch by batch, fast.
+
+::
+
+    with BulkInserter(Book, fields=["title", "price", "published"]) as ins:
+        ins.add(("Dune", Decimal("9.99"), date(1965, 8, 1)))  # tuple in `fields` order
+        ins.add({"title": "Emma", "price": Decimal("5")})      # dict; missing fields: defaults
+        ins.add(book)                                          # a model instance
+
+Rows are buffered up to ``batch_size`` and written with the backend's fastest path:
+PostgreSQL ``COPY ... FROM STDIN`` (text payload built in C), SQLite one prepared INSERT with
+``executemany`` over C-built parameter tuples, MariaDB/MySQL multi-row INSERT statements
+escaped by the driver. Values are prepared in C for the common field types; every other
+value goes through ``field.get_db_prep_save`` exactly as ``bulk_create`` does.
+See docs/bulk.md for the semantics and the error contract.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sqlite3
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import (
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    connections,
+    models,
+    router,
+    transaction,
+)
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from djfast import _djfast
+from djfast.conf import djfast_settings
+
+__all__ = ["BulkDataError", "BulkInsertError", "BulkInserter", "BulkIntegrityError"]
+
+# Kinds understood by the C encoder (csrc/py/bulk.h, enum djf_bulk_kind).
+K_OTHER, K_INT, K_FLOAT, K_DECIMAL, K_BOOL, K_STR = 0, 1, 2, 3, 4, 5
+K_DATE, K_DATETIME, K_TIME, K_UUID, K_BYTES = 6, 7, 8, 9, 10
+BACKENDS = {"postgresql": 0, "sqlite": 1, "mysql": 2}
+
+# Django's own field classes whose values the C encoder prepares. A subclass keeps the fast
+# path only if it overrides none of the methods that turn a value into a parameter.
+_FAST_FIELDS: list[tuple[type[models.Field], int]] = [
+    (models.AutoField, K_INT),
+    (models.BigAutoField, K_INT),
+    (models.SmallAutoField, K_INT),
+    (models.BigIntegerField, K_INT),
+    (models.SmallIntegerField, K_INT),
+    (models.PositiveBigIntegerField, K_INT),
+    (models.PositiveIntegerField, K_INT),
+    (models.PositiveSmallIntegerField, K_INT),
+    (models.IntegerField, K_INT),
+    (models.FloatField, K_FLOAT),
+    (models.DecimalField, K_DECIMAL),
+    (models.BooleanField, K_BOOL),
+    (models.EmailField, K_STR),
+    (models.SlugField, K_STR),
+    (models.URLField, K_STR),
+    (models.CharField, K_STR),
+    (models.TextField, K_STR),
+    (models.DateTimeField, K_DATETIME),
+    (models.DateField, K_DATE),
+    (models.TimeField, K_TIME),
+    (models.UUIDField, K_UUID),
+    (models.BinaryField, K_BYTES),
+]
+_PREP_METHODS = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+_NOW = {
+    models.DateTimeField: timezone.now,
+    models.DateField: datetime.date.today,
+    models.TimeField: lambda: datetime.datetime.now().time(),
+}
+
+
+class _Missing:
+    """Marks a value left out of a dict row: the column takes its default."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+MISSING = _Missing()
+
+
+class BulkInsertError(Exception):
+    """A BulkInserter block failed. ``added`` rows were given to it, ``written`` of them are
+    in the table (0 with atomic=True: the block was rolled back) and ``not_written`` are not.
+    The original exception is ``__cause__``."""
+
+    def __init__(self, message: str, *, added: int, written: int) -> None:
+        super().__init__(message)
+        self.added = added
+        self.written = written
+        self.not_written = added - written
+
+
+class BulkIntegrityError(BulkInsertError, IntegrityError):
+    """A BulkInsertError caused by an IntegrityError (duplicate key, NOT NULL, foreign key)."""
+
+
+class BulkDataError(BulkInsertError, DataError):
+    """A BulkInsertError caused by a DataError (value too long, out of range...)."""
+
+
+def _is_stock(field: models.Field, base: type) -> bool:
+    cls = type(field)
+    return all(getattr(cls, m) is getattr(base, m) for m in _PREP_METHODS)
+
+
+def _fast_kind(field: models.Field, vendor: str, connection: Any) -> int:
+    """The C kind for ``field`` on this backend, or K_OTHER (Python fallback)."""
+    if field.is_relation:
+        if type(field) not in (models.ForeignKey, models.OneToOneField):
+            return K_OTHER
+        return _fast_kind(field.target_field, vendor, connection)
+    for base, kind in _FAST_FIELDS:
+        if isinstance(field, base):
+            if not _is_stock(field, base):
+                return K_OTHER
+            if kind == K_DECIMAL and not _decimal_passes_through(connection):
+                return K_OTHER  # Django 4.2 rounds with format_number on some backends
+            if kind == K_UUID and (
+                vendor == "mysql"
+                or (vendor == "sqlite" and connection.features.has_native_uuid_field)
+            ):
+                return K_OTHER
+            return kind
+    return K_OTHER
+
+
+def _decimal_passes_through(connection: Any) -> bool:
+    """True if this Django hands a Decimal to the driver unchanged (5.0+); 4.2's base
+    operations round it with utils.format_number first, so the fallback must do it."""
+    probe = Decimal("1.25")
+    return connection.ops.adapt_decimalfield_value(probe, 5, 1) is probe
+
+
+def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
+    """The Python fallback: what bulk_create does to one value of ``field``."""
+    model_name = field.model._meta.object_name
+    get_db_prep_save = field.get_db_prep_save
+
+    def check_expression(value: Any) -> None:
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(
+                f"djfast.bulk: {model_name}.{field.name} got an expression ({value!r}); "
+                "BulkInserter takes plain values only (use bulk_create for expressions)."
+            )
+
+    if not field.is_relation:
+
+        def prep(value: Any) -> Any:
+            check_expression(value)
+            return get_db_prep_save(value, connection)
+
+        return prep
+    rel_model = field.remote_field.model
+    target_attname = field.target_field.attname
+
+    def prep_related(value: Any) -> Any:
+        if isinstance(value, models.Model):
+            if not isinstance(value, rel_model):
+                raise ValueError(
+                    f'Cannot assign "{value!r}": "{model_name}.{field.name}" must be a '
+                    f'"{rel_model._meta.object_name}" instance.'
+                )
+            key = getattr(value, target_attname)
+            if key is None:
+                raise ValueError(
+                    "bulk_create() prohibited to prevent data loss due to unsaved "
+                    f"related object '{field.name}'."
+                )
+            value = key
+        check_expression(value)
+        return get_db_prep_save(value, connection)
+
+    return prep_related
+
+
+# PostgreSQL binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type,
+# with the C kind a column must have to use them.
+_PG_BINARY = {
+    "smallint": (1, K_INT),
+    "integer": (2, K_INT),
+    "bigint": (3, K_INT),
+    "double precision": (4, K_FLOAT),
+    "numeric": (5, K_DECIMAL),
+    "boolean": (6, K_BOOL),
+    "varchar": (7, K_STR),
+    "text": (7, K_STR),
+    "date": (8, K_DATE),
+    "timestamp with time zone": (9, K_DATETIME),
+    "time": (10, K_TIME),
+    "uuid": (11, K_UUID),
+    "bytea": (12, K_BYTES),
+}
+
+
+def _binary_copy_types(
+    columns: list[models.Field], kinds: list[int], connection: Any, use_tz: bool
+) -> tuple[int, ...] | None:
+    """The binary COPY type of every column, or None when one has no exact binary form
+    (JSON, intervals, custom or unknown types... then the whole table uses text COPY)."""
+    types = []
+    for field, kind in zip(columns, kinds):
+        db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
+        entry = _PG_BINARY.get(db_type)
+        if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
+            return None
+        types.append(entry[0])
+    return tuple(types)
+
+
+def _has_db_default(field: models.Field) -> bool:
+    return bool(getattr(field, "has_db_default", lambda: False)()) and not field.has_default()
+
+
+def _is_db_default(value: Any) -> bool:
+    cls = type(value)
+    return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
+
+
+class BulkInserter:
+    """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        fields: Iterable[str] | None = None,
+        *,
+        batch_size: int | None = None,
+        using: str | None = None,
+        ignore_conflicts: bool = False,
+        atomic: bool = True,
+    ) -> None:
+        if batch_size is None:
+            batch_size = djfast_settings.BULK["BATCH_SIZE"]
+        if type(batch_size) is not int or batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        opts = model._meta
+        parents = getattr(opts, "all_parents", None)
+        if parents is None:  # Django 4.2
+            parents = opts.get_parent_list()
+        for parent in parents:
+            if parent._meta.concrete_model is not opts.concrete_model:
+                raise ValueError("Can't bulk create a multi-table inherited model")
+        self.model = model
+        self.db = using or router.db_for_write(model)
+        if ignore_conflicts and not self.connection.features.supports_ignore_conflicts:
+            raise NotSupportedError("This database backend does not support ignoring conflicts.")
+        vendor = self.connection.vendor
+        if vendor not in BACKENDS:
+            raise NotImplementedError(f"djfast.bulk does not support the {vendor!r} backend.")
+        self.vendor = vendor
+        self.batch_size = batch_size
+        self.ignore_conflicts = bool(ignore_conflicts)
+        self.atomic = bool(atomic)
+        self._setup_columns(fields)
+        self._pending: list[Any] = []
+        self._written = 0  # rows in batches that went to the database
+        self._entered = False
+        self._atomic_cm: Any = None
+        self._failure: BulkInsertError | None = None
+        self._mysql_max_bytes: int | None = None
+
+    @property
+    def connection(self) -> Any:
+        """The database connection (looked up per use: connections are per thread)."""
+        return connections[self.db]
+
+    # ------------------------------------------------------------------ columns
+    def _setup_columns(self, fields: Iterable[str] | None) -> None:
+        opts = self.model._meta
+        insertable = [f for f in opts.concrete_fields if not getattr(f, "generated", False)]
+        by_name: dict[str, models.Field] = {}
+        for f in insertable:
+            by_name[f.name] = f
+            by_name[f.attname] = f
+
+        def omitted_by_default(f: models.Field) -> bool:
+            return isinstance(f, models.AutoField) or _has_db_default(f)
+
+        if fields is None:
+            user = [f for f in insertable if not omitted_by_default(f)]
+        else:
+            if isinstance(fields, str):
+                raise TypeError("fields must be a list of field names, not a str.")
+            user = []
+            for name in fields:
+                f = by_name.get(name)
+                if f is None:
+                    opts.get_field(name)  # FieldDoesNotExist for unknown names
+                    raise ValueError(
+                        f"djfast.bulk: {opts.object_name}.{name} is not a concrete field that "
+                        "bulk_create can write."
+                    )
+                if f in user:
+                    raise ValueError(f"djfast.bulk: field {name!r} is listed twice in fields.")
+                user.append(f)
+        columns = [f for f in insertable if f in user or not omitted_by_default(f)]
+        self.fields = user
+        self.columns = columns
+        self._omitted = [f for f in insertable if f not in columns]
+        self._user_names = tuple(f.name for f in user)
+        self._name_set = frozenset(self._user_names)
+        self._alias = {}
+        for f in user:
+            self._alias[f.name] = f.name
+            self._alias[f.attname] = f.name
+        self._needs_instance = False
+        self._config: tuple[Any, ...] | None = None  # built per connection on first flush
+        for f in columns:
+            pre_save = type(f).pre_save
+            if pre_save is not models.Field.pre_save and not any(
+                pre_save is base.pre_save for base in _NOW
+            ):
+                self._needs_instance = True
+
+    def _column_config(self) -> tuple[Any, ...]:
+        conn = self.connection
+        user_pos = {f: i for i, f in enumerate(self.fields)}
+        kinds, src, dcall, defaults, fallbacks, names = [], [], [], [], [], []
+        for f in self.columns:
+            kinds.append(_fast_kind(f, self.vendor, conn))
+            fallbacks.append(_prep_for(f, conn))
+            names.append(f.name)
+            now = None
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                # None for a custom pre_save: those rows go through instances anyway
+                now = next(
+                    (fn for base, fn in _NOW.items() if type(f).pre_save is base.pre_save), None
+                )
+            if now is not None:  # pre_save(add=True) overrides any value given
+                src.append(-1)
+                dcall.append(1)
+                defaults.append(now)
+                continue
+            src.append(user_pos.get(f, -1))
+            if _has_db_default(f):
+                dcall.append(1)
+                defaults.append(self._db_default_missing(f))
+            elif f.has_default() and callable(f.default):
+                dcall.append(1)
+                defaults.append(f.get_default if f.is_relation else f.default)
+            else:
+                dcall.append(0)
+                defaults.append(f.get_default())
+        use_tz = _use_tz()
+        utc_ok = self.vendor == "postgresql" or (conn.timezone_name == "UTC")
+        encoder = _djfast.BulkEncoder(
+            BACKENDS[self.vendor],
+            tuple(kinds),
+            tuple(src),
+            tuple(dcall),
+            tuple(defaults),
+            tuple(fallbacks),
+            tuple(names),
+            MISSING,
+            len(self.fields),
+            use_tz,
+            utc_ok,
+        )
+        pgtypes = None
+        if self.vendor == "postgresql":
+            pgtypes = _binary_copy_types(self.columns, kinds, conn, use_tz)
+        return (encoder, tuple(kinds), pgtypes)
+
+    def _db_default_missing(self, field: models.Field) -> Callable[[], Any]:
+        def missing() -> Any:
+            raise ValueError(
+                f"djfast.bulk: {self.model._meta.object_name}.{field.name} has a db_default and "
+                "this row gives no value; leave the field out of `fields` to let the database "
+                "fill it for every row."
+            )
+
+        return missing
+
+    # ------------------------------------------------------------------ rows
+    @property
+    def count(self) -> int:
+        """Rows added so far (written or still buffered)."""
+        return self._written + len(self._pending)
+
+    def add(self, row: Any) -> None:
+        """Add one row: a tuple in ``fields`` order, a dict, or a model instance."""
+        if not self._entered:
+            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
+        if self._failure is not None:
+            raise self._failure
+        pending = self._pending
+        if type(row) is tuple and not self._needs_instance:
+            pending.append(row)
+        else:
+            pending.append(self._convert(row))
+        if len(pending) >= self.batch_size:
+            self.flush()
+
+    def add_many(self, rows: Iterable[Any]) -> None:
+        """Add every row of an iterable (see add())."""
+        if not self._entered:
+            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
+        if self._failure is not None:
+            raise self._failure
+        fast = not self._needs_instance
+        batch_size = self.batch_size
+        convert = self._convert
+        pending = self._pending
+        for row in rows:
+            pending.append(row if fast and type(row) is tuple else convert(row))
+            if len(pending) >= batch_size:
+                self.flush()
+                pending = self._pending
+
+    def _convert(self, row: Any) -> Any:
+        if isinstance(row, models.Model):
+            return self._instance_values(row)
+        if isinstance(row, dict):
+            return self._dict_row(row)
+        if isinstance(row, (list, tuple)):
+            row = tuple(row)
+            if self._needs_instance:
+                if len(row) != len(self.fields):
+                    raise ValueError(
+                        f"djfast.bulk: a row has {len(row)} values; expected {len(self.fields)}, "
+                        "one per field in `fields`."
+                    )
+                return self._instance_values(self._build_instance(zip(self.fields, row)))
+            return row
+        raise TypeError(
+            f"djfast.bulk: a row must be a tuple, a dict or a {self.model._meta.object_name} "
+            f"instance, not {type(row).__name__}."
+        )
+
+    def _dict_row(self, row: dict[str, Any]) -> Any:
+        if not self._needs_instance and row.keys() <= self._name_set:
+            get = row.get  # the common case: keys are field names
+            return tuple([get(n, MISSING) for n in self._user_names])
+        alias = self._alias
+        values: dict[str, Any] = {}
+        for key, value in row.items():
+            name = alias.get(key)
+            if name is None:
+                raise ValueError(
+                    f"djfast.bulk: {key!r} is not one of the fields of this BulkInserter "
+                    f"({', '.join(self._user_names)})."
+                )
+            if name in values:
+                raise ValueError(f"djfast.bulk: a row gives field {name!r} twice.")
+            values[name] = value
+        if self._needs_instance:
+            pairs = [(f, values[f.name]) for f in self.fields if f.name in values]
+            return self._instance_values(self._build_instance(pairs))
+        return tuple([values.get(n, MISSING) for n in self._user_names])
+
+    def _build_instance(self, pairs: Iterable[tuple[models.Field, Any]]) -> models.Model:
+        kwargs = {}
+        for f, value in pairs:
+            kwargs[f.name if isinstance(value, models.Model) else f.attname] = value
+        return self.model(**kwargs)
+
+    def _instance_values(self, obj: models.Model) -> list[Any]:
+        if not isinstance(obj, self.model):
+            raise TypeError(
+                f"djfast.bulk: expected a {self.model._meta.object_name} instance, not "
+                f"{type(obj).__name__}."
+            )
+        pk = obj._meta.pk
+        pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
+        if not pk_set:
+            obj.pk = pk.get_pk_value_on_save(obj)
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        for f in self._omitted:
+            value = getattr(obj, f.attname)
+            if value is not None and not _is_db_default(value):
+                raise ValueError(
+                    f"djfast.bulk: {obj._meta.object_name}.{f.name} is set on an instance but "
+                    f"the column is left to the database; list {f.name!r} in fields=[...] to "
+                    "insert it."
+                )
+        return [f.pre_save(obj, True) for f in self.columns]
+
+    # ------------------------------------------------------------------ writing
+    def flush(self) -> None:
+        """Write the buffered rows now (one batch)."""
+        if self._failure is not None:
+            raise self._failure
+        rows = self._pending
+        if not rows:
+            return
+        offset = self._written
+        try:
+            if self._config is None:
+                self._config = self._column_config()
+            if self.atomic:
+                self._write(rows, offset)
+            else:
+                with transaction.atomic(using=self.db):
+                    self._write(rows, offset)
+        except Exception as exc:
+            self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
+            self._pending = []
+            raise self._failure from exc
+        self._pending = []
+        self._written += len(rows)
+
+    def _error(self, exc: BaseException, what: str) -> BulkInsertError:
+        added = self.count if self._failure is None else self._failure.added
+        if self.atomic:
+            written = 0
+            fate = f"{added} rows were added; none were kept (the transaction was rolled back)"
+        else:
+            written = self._written
+            fate = (
+                f"{written} rows were written in committed batches; "
+                f"{added - written} added rows were not written"
+            )
+        notes = "; ".join(getattr(exc, "__notes__", ()))
+        detail = f"{type(exc).__name__}: {str(exc).rstrip('.')}" + (f" ({notes})" if notes else "")
+        message = f"BulkInserter({self.model._meta.label}) failed {what}: {detail}. {fate}."
+        cls = BulkInsertError
+        if isinstance(exc, IntegrityError):
+            cls = BulkIntegrityError
+        elif isinstance(exc, DataError):
+            cls = BulkDataError
+        return cls(message, added=added, written=written)
+
+    def _write(self, rows: list[Any], offset: int) -> None:
+        if self.vendor == "postgresql":
+            self._write_postgresql(rows, offset)
+        elif self.vendor == "sqlite":
+            self._write_sqlite(rows, offset)
+        else:
+            self._write_mysql(rows, offset)
+
+    def _table_sql(self) -> tuple[str, str]:
+        qn = self.connection.ops.quote_name
+        cols = ", ".join(qn(f.column) for f in self.columns)
+        return qn(self.model._meta.db_table), cols
+
+    def _write_postgresql(self, rows: list[Any], offset: int) -> None:
+        from psycopg.adapt import PyFormat, Transformer
+
+        conn = self.connection
+        conn.ensure_connection()
+        tx = Transformer(conn.connection)
+
+        def dump(obj: Any) -> Any:
+            return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
+
+        encoder, _, pgtypes = self._config
+        payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+        if pgtypes is not None:
+            binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
+            if stop:
+                payloads.append(("(FORMAT BINARY)", binary))
+            if row is not None:  # rows[stop] needs text; its values are already computed
+                rest = [row, *rows[stop + 1 :]]
+                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+        else:
+            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+        table, cols = self._table_sql()
+        with conn.cursor() as cursor, conn.wrap_database_errors:
+            pg = cursor.cursor
+            target = table
+            if self.ignore_conflicts:
+                target = conn.ops.quote_name(f"djfast_bulk_stage_{id(self):x}")
+                pg.execute(
+                    f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                    f"SELECT {cols} FROM {table} WITH NO DATA"
+                )
+            for fmt, payload in payloads:
+                with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
+                    copy.write(payload)
+            if not self.ignore_conflicts:
+                return
+            stage = target
+            pg.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
+            )
+            pg.execute(f"DROP TABLE {stage}")
+
+    def _write_sqlite(self, rows: list[Any], offset: int) -> None:
+        params = self._config[0].sqlite_params(rows, offset)
+        table, cols = self._table_sql()
+        on_conflict = OnConflict.IGNORE if self.ignore_conflicts else None
+        conn = self.connection
+        insert = conn.ops.insert_statement(on_conflict=on_conflict)
+        sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(self.columns))})"
+        with conn.cursor() as cursor, conn.wrap_database_errors:
+            conn.validate_no_broken_transaction()
+            # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
+            # placeholders and tees the parameter iterator, which costs per row.
+            sqlite3.Cursor.executemany(cursor.cursor, sql, params)
+
+    def _write_mysql(self, rows: list[Any], offset: int) -> None:
+        conn = self.connection
+        with conn.cursor() as cursor:
+            if self._mysql_max_bytes is None:
+                cursor.execute("SELECT @@SESSION.max_allowed_packet")
+                packet = int(cursor.fetchone()[0])
+                # leave room for the packet header and the client's own framing
+                self._mysql_max_bytes = max(4096, min(packet, 64 * 1024 * 1024) - 1024)
+            table, cols = self._table_sql()
+            on_conflict = OnConflict.IGNORE if self.ignore_conflicts else None
+            insert = conn.ops.insert_statement(on_conflict=on_conflict)
+            prefix = f"{insert} {table} ({cols}) VALUES ".encode()
+            db = conn.connection
+            statements = self._config[0].mysql_statements(
+                rows, offset, prefix, self._mysql_max_bytes, db.string_literal, db.literal
+            )
+            for statement in statements:
+                cursor.execute(statement)
+
+    # ------------------------------------------------------------------ context manager
+    def __enter__(self) -> BulkInserter:
+        if self._entered:
+            raise RuntimeError("This BulkInserter is already in use.")
+        self._entered = True
+        if self.atomic:
+            self._atomic_cm = transaction.atomic(using=self.db)
+            self._atomic_cm.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        self._entered = False
+        own: BulkInsertError | None = None  # an error this method has to raise itself
+        if exc is None:
+            if self._failure is None:
+                try:
+                    self.flush()
+                except BulkInsertError as err:
+                    own = err
+            else:
+                own = self._failure  # a failed flush that the with-body swallowed
+        problem = exc if exc is not None else own
+        if self.atomic:
+            cm, self._atomic_cm = self._atomic_cm, None
+            if problem is None:
+                try:
+                    cm.__exit__(None, None, None)
+                except Exception as commit_exc:
+                    self._failure = self._error(commit_exc, "committing")
+                    raise self._failure from commit_exc
+            else:
+                cm.__exit__(type(problem), problem, problem.__traceback__)
+        if problem is None or not isinstance(problem, Exception):
+            return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
+        if isinstance(problem, BulkInsertError):
+            self._pending = []
+            if own is not None:
+                raise own
+            return False
+        err = self._error(problem, "because the with-block raised")
+        self._pending = []  # never written: the error says so
+        raise err from problem
+
+
+def _use_tz() -> bool:
+    from django.conf import settings
+
+    return bool(settings.USE_TZ)

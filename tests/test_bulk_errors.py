@@ -1,0 +1,266 @@
+"""BulkInserter's error contract on every backend: nothing is lost silently.
+
+atomic=True: any failure rolls the whole block back and raises BulkInsertError (chained to
+the cause) saying how many rows were added and that none were kept. atomic=False: each batch
+commits on its own and the error says how many rows were written and how many were not.
+A duplicate key is a BulkIntegrityError, which is also a django.db.IntegrityError.
+After each failure the table holds exactly what the contract says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import decimal
+
+import pytest
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import IntegrityError, connections, transaction
+
+from djfast.bulk import BulkInserter, BulkInsertError, BulkIntegrityError
+from tests.test_bulk_data import ALIASES, DBS
+from tests.testapp.models_bulk import BulkAuthor, BulkPlain, BulkTag, BulkZoo
+
+pytestmark = pytest.mark.django_db(databases=DBS, transaction=True)
+
+
+def codes(alias):
+    return list(BulkPlain.objects.using(alias).order_by("code").values_list("code", flat=True))
+
+
+def seed(alias):
+    """One row ("a") already in the table."""
+    BulkPlain.objects.using(alias).create(code="a")
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_duplicate_key_atomic_rolls_back_everything(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
+    err = info.value
+    assert isinstance(err, IntegrityError)
+    assert isinstance(err.__cause__, IntegrityError)
+    assert (err.added, err.written, err.not_written) == (4, 0, 4)
+    assert "4 rows were added; none were kept" in str(err)
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_duplicate_key_not_atomic_keeps_committed_batches(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",), ("a",), ("e",)])
+    err = info.value
+    assert (err.added, err.written, err.not_written) == (4, 2, 2)
+    assert "2 rows were written in committed batches; 2 added rows were not written" in str(err)
+    assert codes(alias) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_duplicate_in_final_flush_on_exit(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkIntegrityError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add_many([("x",), ("a",)])
+    assert (info.value.added, info.value.written) == (2, 0)
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_exception_in_body_atomic_rolls_back_flushed_batches(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",)])
+        raise KeyError("boom")
+    err = info.value
+    assert isinstance(err.__cause__, KeyError)
+    assert not isinstance(err, IntegrityError)
+    assert (err.added, err.written) == (3, 0)
+    assert "3 rows were added; none were kept" in str(err)
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_exception_in_body_not_atomic_reports_written_and_lost(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=2, atomic=False) as ins,
+    ):
+        ins.add_many([("b",), ("c",), ("d",)])
+        raise KeyError("boom")
+    err = info.value
+    assert (err.added, err.written, err.not_written) == (3, 2, 1)
+    assert codes(alias) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_swallowed_flush_error_is_raised_again_on_exit(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkIntegrityError),
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins,
+    ):
+        ins.add(("b",))
+        with contextlib.suppress(IntegrityError):
+            ins.add(("a",))
+        with pytest.raises(BulkIntegrityError):
+            ins.add(("c",))  # the inserter stays failed
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_bad_row_shape_names_the_row(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkInsertError, match=r"row 1 \(counting from 0\) has 2 values") as info,
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add(("b",))
+        ins.add(("c", 1))
+    assert isinstance(info.value.__cause__, ValueError)
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_conversion_error_names_row_and_field_and_matches_django(alias):
+    seed(alias)
+    with pytest.raises(ValueError) as django_err:
+        BulkPlain.objects.using(alias).bulk_create([BulkPlain(code="z", qty="many")])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code", "qty"], using=alias) as ins,
+    ):
+        ins.add(("b", 1))
+        ins.add(("c", "many"))
+    cause = info.value.__cause__
+    assert type(cause) is type(django_err.value)
+    assert str(cause) == str(django_err.value)
+    assert "row 1 (counting from 0), field 'qty'" in str(info.value)
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_non_finite_decimal_is_refused_like_django(alias):
+    seed(alias)
+    with pytest.raises(ValidationError) as django_err:
+        BulkZoo.objects.using(alias).bulk_create([BulkZoo(key=1, price=decimal.Decimal("NaN"))])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkZoo, ["key", "price"], using=alias) as ins,
+    ):
+        ins.add((1, decimal.Decimal("NaN")))
+    assert type(info.value.__cause__) is ValidationError
+    assert info.value.__cause__.messages == django_err.value.messages
+    assert BulkZoo.objects.using(alias).count() == 0
+
+
+@pytest.mark.postgresql
+def test_nul_byte_in_text_on_postgresql_names_row_and_field():
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using="postgresql") as ins,
+    ):
+        ins.add_many([("ok",), ("ok2",), ("bad\x00",)])
+    msg = str(info.value)
+    assert "row 2 (counting from 0), field 'code'" in msg
+    assert "NUL" in msg
+    assert codes("postgresql") == []
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_unsaved_related_object_is_refused_like_django(alias):
+    seed(alias)
+    with pytest.raises(ValueError) as django_err:
+        BulkZoo.objects.using(alias).bulk_create([BulkZoo(key=1, author=BulkAuthor(name="new"))])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins,
+    ):
+        ins.add((1, BulkAuthor(name="new")))
+    assert str(info.value.__cause__) == str(django_err.value)
+    with (
+        pytest.raises(BulkInsertError) as via_instance,
+        BulkInserter(BulkZoo, ["key", "author"], using=alias) as ins,
+    ):
+        ins.add(BulkZoo(key=2, author=BulkAuthor(name="new")))
+    assert str(via_instance.value.__cause__) == str(django_err.value)
+    assert BulkZoo.objects.using(alias).count() == 0
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_multi_table_inheritance_is_refused_like_bulk_create(alias):
+    with pytest.raises(ValueError) as django_err:
+        BulkTag.objects.using(alias).bulk_create([BulkTag(code="t", colour="red")])
+    with pytest.raises(ValueError) as ours:
+        BulkInserter(BulkTag, using=alias)
+    assert str(ours.value) == str(django_err.value)
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_instance_with_pk_set_is_refused_when_pk_is_not_a_column(alias):
+    seed(alias)
+    with (
+        pytest.raises(BulkInsertError, match=r"list 'id' in fields"),
+        BulkInserter(BulkPlain, using=alias) as ins,
+    ):
+        ins.add(BulkPlain(id=99, code="p"))
+    assert codes(alias) == ["a"]
+    with BulkInserter(BulkPlain, ["id", "code"], using=alias) as ins:
+        ins.add(BulkPlain(id=99, code="p"))
+    assert BulkPlain.objects.using(alias).get(code="p").pk == 99
+
+
+def test_usage_errors_are_clear():
+    with pytest.raises(RuntimeError, match="context manager"):
+        BulkInserter(BulkPlain).add(("x",))
+    with pytest.raises(FieldDoesNotExist):
+        BulkInserter(BulkPlain, ["nope"])
+    with pytest.raises(ValueError, match="twice"):
+        BulkInserter(BulkPlain, ["code", "code"])
+    with pytest.raises(ValueError, match="positive"):
+        BulkInserter(BulkPlain, batch_size=0)
+    with pytest.raises(BulkInsertError) as info, BulkInserter(BulkPlain, ["code"]) as ins:
+        ins.add({"qty": 1})
+    assert "'qty' is not one of the fields" in str(info.value)
+    with pytest.raises(BulkInsertError), BulkInserter(BulkPlain, ["code"]) as ins:
+        ins.add(object())
+    assert codes("default") == []
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_keyboard_interrupt_rolls_back_and_propagates_untouched(alias):
+    seed(alias)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        BulkInserter(BulkPlain, ["code"], using=alias, batch_size=1) as ins,
+    ):
+        ins.add(("b",))
+        raise KeyboardInterrupt
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias):
+    seed(alias)
+    with transaction.atomic(using=alias):
+        BulkPlain.objects.using(alias).create(code="outer")
+        with (
+            pytest.raises(BulkIntegrityError),
+            BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+        ):
+            ins.add_many([("b",), ("a",)])
+        assert codes(alias) == ["a", "outer"]
+    assert codes(alias) == ["a", "outer"]
+    assert connections[alias].in_atomic_block is False
