@@ -105,9 +105,6 @@ class CSVChunks(Iterator[bytes]):
 
 # --- bulk (csrc/py/bulk.c) ---
 
-from collections.abc import Callable as _Callable
-from typing import Any as _Any
-
 class BulkEncoder:
     """Encodes batches of rows for one table and backend (used by djfast.bulk).
 
@@ -124,7 +121,7 @@ class BulkEncoder:
         src: tuple[int, ...],
         default_call: tuple[int, ...],
         defaults: tuple[object, ...],
-        fallbacks: tuple[_Callable[[object], object], ...],
+        fallbacks: tuple[Callable[[object], object], ...],
         names: tuple[str, ...],
         missing: object,
         nuser: int,
@@ -133,22 +130,22 @@ class BulkEncoder:
     ) -> None: ...
     def pg_copy(
         self,
-        rows: list[_Any],
+        rows: list[Any],
         offset: int,
-        dump: _Callable[[object], bytes | bytearray | memoryview | None],
+        dump: Callable[[object], bytes | bytearray | memoryview | None],
         /,
     ) -> bytes: ...
     def pg_copy_binary(
-        self, rows: list[_Any], offset: int, pgtypes: tuple[int, ...], /
-    ) -> tuple[bytes, int, list[_Any] | None]: ...
-    def sqlite_params(self, rows: list[_Any], offset: int, /) -> list[tuple[_Any, ...]]: ...
+        self, rows: list[Any], offset: int, pgtypes: tuple[int, ...], /
+    ) -> tuple[bytes, int, list[Any] | None]: ...
+    def sqlite_params(self, rows: list[Any], offset: int, /) -> list[tuple[Any, ...]]: ...
     def mysql_statements(
         self,
-        rows: list[_Any],
+        rows: list[Any],
         offset: int,
         prefix: bytes,
         max_bytes: int,
-        string_literal: _Callable[[str], bytes],
-        literal: _Callable[[object], bytes],
+        string_literal: Callable[[str], bytes],
+        literal: Callable[[object], bytes],
         /,
     ) -> list[bytes]: ...
