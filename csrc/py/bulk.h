@@ -96,6 +96,11 @@ int djf_bulk_datetime_fields(djf_bulk_encoder *enc, PyObject *v, djf_datetime *d
 /* Returns 1 when str(Decimal) or format(Decimal, "f") text is not a finite number. */
 int djf_bulk_decimal_text_special(const char *s, Py_ssize_t n);
 
+/* Appends the text of an exact Decimal: str(v), or format(v, format_spec) when format_spec is
+ * not NULL. Returns 0, 1 when the value needs the fallback (not an exact Decimal, or not a finite
+ * number), or -1 with an exception set. */
+int djf_bulk_put_decimal(struct djf_state *st, djf_buf *b, PyObject *v, PyObject *format_spec);
+
 /* Writes the text of an int, date, datetime or time value for PostgreSQL COPY or (quoted) MySQL.
  * Returns 0, 1 when the value needs the fallback, 2 when the kind is not one of these, or -1
  * with an exception set. */

@@ -122,6 +122,30 @@ int djf_bulk_decimal_text_special(const char *s, Py_ssize_t n)
     return 0;
 }
 
+int djf_bulk_put_decimal(struct djf_state *st, djf_buf *b, PyObject *v, PyObject *format_spec)
+{
+    PyObject *s = NULL;
+    const char *u;
+    Py_ssize_t n;
+    int r = -1;
+
+    if (!Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
+        return 1;
+    }
+    s = format_spec == NULL ? PyObject_Str(v) : PyObject_Format(v, format_spec);
+    if (s == NULL) {
+        goto done;
+    }
+    u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u == NULL) {
+        goto done;
+    }
+    r = djf_bulk_decimal_text_special(u, n) ? 1 : djf_bulk_put(b, u, (size_t)n);
+done:
+    Py_XDECREF(s);
+    return r;
+}
+
 /* Writes the text of a fast-path value common to PostgreSQL COPY and MySQL (numbers, dates).
  * Returns 0, 1 when the value needs the fallback, 2 when the kind is not handled here, or -1
  * with an exception set. */
@@ -246,7 +270,6 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
                         Py_ssize_t j)
 {
     djf_state *st = enc->st;
-    PyObject *s = NULL;
     int r;
 
     r = djf_bulk_put_number_or_date(enc, b, kind, v);
@@ -281,26 +304,8 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
         PyMem_Free(txt);
         return r;
     }
-    case DJF_KIND_DECIMAL: {
-        Py_ssize_t n;
-        const char *u;
-
-        if (!Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
-            return 1;
-        }
-        s = PyObject_Str(v);
-        if (s == NULL) {
-            return -1;
-        }
-        u = PyUnicode_AsUTF8AndSize(s, &n);
-        if (u == NULL) {
-            r = -1;
-        } else {
-            r = djf_bulk_decimal_text_special(u, n) ? 1 : djf_bulk_put(b, u, (size_t)n);
-        }
-        Py_DECREF(s);
-        return r;
-    }
+    case DJF_KIND_DECIMAL:
+        return djf_bulk_put_decimal(st, b, v, NULL);
     case DJF_KIND_BOOL:
         if (v == Py_True || v == Py_False) {
             return djf_bulk_put(b, v == Py_True ? "t" : "f", 1);

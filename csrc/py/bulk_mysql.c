@@ -66,26 +66,8 @@ static int djf_mysql_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject
         PyMem_Free(txt);
         return r;
     }
-    case DJF_KIND_DECIMAL: {
-        Py_ssize_t n;
-        const char *u;
-
-        if (!Py_IS_TYPE(v, (PyTypeObject *)st->decimal_type)) {
-            return 1;
-        }
-        s = PyObject_Format(v, st->bulk.fmt_f); /* MySQLdb's Decimal2Literal */
-        if (s == NULL) {
-            return -1;
-        }
-        u = PyUnicode_AsUTF8AndSize(s, &n);
-        if (u == NULL) {
-            r = -1;
-        } else {
-            r = djf_bulk_decimal_text_special(u, n) ? 1 : djf_bulk_put(b, u, (size_t)n);
-        }
-        Py_DECREF(s);
-        return r;
-    }
+    case DJF_KIND_DECIMAL:
+        return djf_bulk_put_decimal(st, b, v, st->bulk.fmt_f); /* MySQLdb's Decimal2Literal */
     case DJF_KIND_BOOL:
         if (v == Py_True || v == Py_False) {
             return djf_bulk_put(b, v == Py_True ? "1" : "0", 1);
