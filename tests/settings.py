@@ -9,6 +9,8 @@ DJFAST_TEST_DB_SUFFIX keeps parallel runs on one server apart.
 
 import os
 
+from djfast.bench.setup import DATABASES as SERVERS
+
 SUFFIX = os.environ.get("DJFAST_TEST_DB_SUFFIX", "")
 
 SECRET_KEY = "djfast-tests-not-secret"
@@ -26,23 +28,12 @@ INSTALLED_APPS = [
     "tests.testapp",
 ]
 
+# The servers are the ones the benchmarks use; only the test database names differ.
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-    "postgresql": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": "test",
-        "HOST": "127.0.0.1",
-        "PORT": "5432",
-        "USER": "postgres",
-        "TEST": {"NAME": f"test_djfast{SUFFIX}"},
-    },
+    "default": dict(SERVERS["sqlite"]),
+    "postgresql": {**SERVERS["postgresql"], "TEST": {"NAME": f"test_djfast{SUFFIX}"}},
     "mysql": {
-        "ENGINE": "django.db.backends.mysql",
-        "NAME": "test",
-        "HOST": "127.0.0.1",
-        "PORT": "3306",
-        "USER": "root",
-        "OPTIONS": {"charset": "utf8mb4"},
+        **SERVERS["mysql"],
         "TEST": {"NAME": f"test_djfast{SUFFIX}", "CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"},
     },
 }
