@@ -110,21 +110,16 @@ def parse_accept_encoding(value: str) -> dict[str, float]:
     return result
 
 
-_parse_cached = functools.lru_cache(maxsize=512)(parse_accept_encoding)
+# Only short headers are cached: real clients send a few codings ("gzip, deflate, br, zstd"),
+# while distinct long headers are what an attacker would send to pin memory (a parsed 8 KB
+# header with thousands of codings holds over 100 KB). Longer headers are parsed every time.
+_CACHED_HEADER_MAX = 256
 
 
-@functools.lru_cache(maxsize=512)
-def choose_encoding(accept_encoding: str, encodings: tuple[str, ...]) -> str | None:
-    """The coding to send, or None for identity.
-
-    Each of ``encodings`` gets its own q-value, else the ``*`` q-value, else 0 (not listed: not
-    acceptable). ``q=0`` refuses. The highest q wins, ties going to the earlier entry of
-    ``encodings``. If the client lists ``identity`` with a higher q than the best coding, identity
-    is sent. No Accept-Encoding header (empty string) means identity, as in Django.
-    """
+def _choose(accept_encoding: str, encodings: tuple[str, ...]) -> str | None:
     if not accept_encoding:
         return None
-    weights = _parse_cached(accept_encoding)  # shared: read only
+    weights = parse_accept_encoding(accept_encoding)
     star = weights.get("*", 0.0)
     best: str | None = None
     best_q = 0.0
@@ -135,6 +130,22 @@ def choose_encoding(accept_encoding: str, encodings: tuple[str, ...]) -> str | N
     if best is not None and weights.get("identity", 0.0) > best_q:
         return None
     return best
+
+
+_choose_cached = functools.lru_cache(maxsize=512)(_choose)
+
+
+def choose_encoding(accept_encoding: str, encodings: tuple[str, ...]) -> str | None:
+    """The coding to send, or None for identity.
+
+    Each of ``encodings`` gets its own q-value, else the ``*`` q-value, else 0 (not listed: not
+    acceptable). ``q=0`` refuses. The highest q wins, ties going to the earlier entry of
+    ``encodings``. If the client lists ``identity`` with a higher q than the best coding, identity
+    is sent. No Accept-Encoding header (empty string) means identity, as in Django.
+    """
+    if len(accept_encoding) <= _CACHED_HEADER_MAX:
+        return _choose_cached(accept_encoding, encodings)
+    return _choose(accept_encoding, encodings)
 
 
 # ---------------------------------------------------------------- headers

@@ -4,9 +4,11 @@ GZipMiddleware's rules; settings, the system check, and streams that end early o
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import os
 import re
+import tracemalloc
 import zlib
 from fractions import Fraction
 from typing import Any
@@ -168,10 +170,30 @@ _header = st.lists(_element, max_size=6).map(",".join)
 @hyp_settings(max_examples=300, deadline=None)
 @given(header=_header, order=st.permutations(["zstd", "gzip"]))
 def test_choice_matches_reference_rfc9110_reading(header: str, order: list[str]) -> None:
-    compression.choose_encoding.cache_clear()
+    compression._choose_cached.cache_clear()
     assert compression.choose_encoding(header, tuple(order)) == reference_choice(
         header, tuple(order)
     )
+
+
+def test_long_accept_encoding_headers_are_not_kept_in_memory() -> None:
+    # Distinct long headers (thousands of codings, as an attacker would send) used to stay in
+    # the negotiation caches: each parsed 8 KB header held over 100 KB, 512 of them per cache.
+    headers = [",".join(f"c{i}x{j}" for j in range(1200)) + ", gzip;q=0.5" for i in range(64)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for header in headers:
+            assert compression.choose_encoding(header, ("zstd", "gzip")) == reference_choice(
+                header, ("zstd", "gzip")
+            )
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # far less than the headers themselves: nothing of them is kept
+    assert retained < sum(map(len, headers)) // 10
 
 
 @pytest.mark.parametrize(
