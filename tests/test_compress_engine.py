@@ -186,6 +186,21 @@ def test_bad_inputs_raise_clear_errors() -> None:
     s.close()
 
 
+def test_non_contiguous_memoryview_raises_buffererror_as_zlib_does() -> None:
+    # It used to be reported as "data must be a bytes-like object, not memoryview".
+    strided = memoryview(b"abcdef")[::2]
+    with pytest.raises(BufferError) as expected:
+        gzip.compress(strided)
+    with pytest.raises(BufferError, match=str(expected.value)):
+        _djfast.gzip_compress(strided, 6, -1, 3)
+    with pytest.raises(BufferError, match=str(expected.value)):
+        _djfast.zstd_compress(strided, 3)
+    s = _djfast.CompressStream("gzip", 6)
+    with pytest.raises(BufferError, match=str(expected.value)):
+        s.compress(strided)
+    s.close()
+
+
 def test_memoryview_and_bytearray_inputs() -> None:
     data = bytearray(b"abc" * 1000)
     assert gzip.decompress(_djfast.gzip_compress(memoryview(data), 6, -1, 3)) == data

@@ -11,19 +11,17 @@
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */
 #define DJF_GIL_THRESHOLD 16384
 
-/* Returns 0 and a C-contiguous view of obj in *view, or -1 with a TypeError naming `what`. */
+/* Returns 0 and a C-contiguous view of obj in *view, or -1 with an exception set: a TypeError
+ * naming `what` for a non-buffer, the exporter's own (BufferError for a non-contiguous view, as
+ * zlib.compress raises) otherwise. */
 static int get_bytes_view(PyObject *obj, Py_buffer *view, const char *what)
 {
-    if (PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be a bytes-like object, not str", what);
-        return -1;
-    }
-    if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0) {
+    if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) {
         PyErr_Format(PyExc_TypeError, "%s must be a bytes-like object, not %.100s", what,
                      Py_TYPE(obj)->tp_name);
         return -1;
     }
-    return 0;
+    return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
 }
 
 /* Returns 0 and the int in *out, or -1 with an exception set (range lo..hi, named). */
