@@ -4,6 +4,7 @@ errors, thread safety and clean-up; property-tested against the stdlib and zstan
 from __future__ import annotations
 
 import gzip
+import random
 import threading
 import zlib
 from typing import Any
@@ -184,6 +185,29 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(TypeError, match="str"):
         s.compress("text")
     s.close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "zstd"])
+def test_stream_that_failed_to_return_output_is_closed(encoding: str) -> None:
+    # The compressed bytes of a chunk whose result could not be allocated used to be dropped
+    # while the stream stayed open: the next chunks made a member/frame with a hole in it.
+    testcapi = pytest.importorskip("_testcapi")
+    data = random.Random(1).randbytes(100_000)
+    s = _djfast.CompressStream(encoding, 3, flush_each=True)
+    s.begin()
+    compress = s.compress  # bound before the allocator starts failing
+    failed = False
+    testcapi.set_nomemory(0, 1)  # the next allocation (the result bytes) fails
+    try:
+        compress(data)
+    except MemoryError:
+        failed = True
+    finally:
+        testcapi.remove_mem_hooks()
+    assert failed
+    assert s.closed
+    with pytest.raises(ValueError, match="closed"):
+        s.compress(data)
 
 
 def test_non_contiguous_memoryview_raises_buffererror_as_zlib_does() -> None:

@@ -184,12 +184,18 @@ static djf_status compress_all(djf_stream *s, const uint8_t *in, size_t n, djf_f
     return rc;
 }
 
-/* Takes the output gathered in s->out as a new bytes object, or NULL with an exception. */
+/* Takes the output gathered in s->out as a new bytes object, or NULL with an exception set.
+ * The input behind that output is already consumed, so a failure closes the stream: going on
+ * would send a member/frame with a hole in it. Lock held. */
 static PyObject *take_output(djf_stream *s)
 {
     PyObject *res = PyBytes_FromStringAndSize(s->out.data, (Py_ssize_t)s->out.len);
 
     djf_buf_clear(&s->out);
+    if (res == NULL) {
+        s->state = ST_CLOSED;
+        release_native(s);
+    }
     return res;
 }
 
@@ -310,7 +316,7 @@ static PyObject *stream_drain(djf_stream *s, djf_flush mode)
         goto done;
     }
     res = take_output(s);
-    if (mode == DJF_FLUSH_FINISH) {
+    if (res != NULL && mode == DJF_FLUSH_FINISH) {
         s->state = ST_FINISHED;
         release_native(s);
     }
