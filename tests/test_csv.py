@@ -352,6 +352,17 @@ def test_surrogate_in_the_dialect_is_a_unicode_encode_error_in_chunks():
         list(w.chunks([["a"]]))
 
 
+@pytest.mark.parametrize("row", [[1, 2], [None], [2.5, True], []])
+def test_surrogate_in_the_dialect_with_non_str_values_is_an_error_not_lost_rows(row):
+    # values formatted in C (int, None, float...) and the row end used to fail without an
+    # exception: the chunk iterator then simply stopped, dropping the rows
+    w = writer(delimiter="\ud800")
+    with pytest.raises(UnicodeEncodeError):
+        list(w.chunks([row]))
+    with pytest.raises(UnicodeEncodeError):
+        list(writer(lineterminator="\udc00").chunks([["ok"], row]))
+
+
 def test_reentrant_writerow_from_str_is_refused_not_corrupted():
     w = writer()
 
