@@ -363,6 +363,20 @@ def test_surrogate_in_the_dialect_with_non_str_values_is_an_error_not_lost_rows(
         list(writer(lineterminator="\udc00").chunks([["ok"], row]))
 
 
+def test_str_subclass_that_is_a_number_is_unquoted_under_nonnumeric_like_csv():
+    class NumericStr(str):
+        def __float__(self):
+            return 1.0
+
+    class IndexStr(str):
+        def __index__(self):
+            return 1
+
+    rows = [[NumericStr("x"), IndexStr("y"), "z", str("w")]]
+    fmtparams = {"quoting": csv.QUOTE_NONNUMERIC}
+    assert djfast_rows(rows, fmtparams) == stdlib_rows(rows, fmtparams)
+
+
 def test_reentrant_writerow_from_str_is_refused_not_corrupted():
     w = writer()
 

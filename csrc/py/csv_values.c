@@ -268,9 +268,11 @@ static int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_ro
     int fast;
 
     if (PyUnicode_Check(v)) {
-        if (quoting == DJF_CSV_QUOTE_NONNUMERIC || quoting == DJF_CSV_QUOTE_STRINGS ||
-            quoting == DJF_CSV_QUOTE_NOTNULL) {
+        if (quoting == DJF_CSV_QUOTE_STRINGS || quoting == DJF_CSV_QUOTE_NOTNULL) {
             quoted = 1;
+        } else if (quoting == DJF_CSV_QUOTE_NONNUMERIC) {
+            /* as csv: a str subclass with __float__/__int__/__index__ counts as a number */
+            quoted = PyUnicode_CheckExact(v) || !PyNumber_Check(v);
         }
         flags |= quoted ? DJF_CSV_QUOTED : 0;
         flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
