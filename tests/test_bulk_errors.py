@@ -10,6 +10,7 @@ After each failure the table holds exactly what the contract says.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import decimal
 
 import pytest
@@ -18,7 +19,7 @@ from django.db import IntegrityError, connections, transaction
 
 from djfast.bulk import BulkInserter, BulkInsertError, BulkIntegrityError
 from tests.test_bulk_data import ALIASES, DBS
-from tests.testapp.models_bulk import BulkAuthor, BulkPlain, BulkTag, BulkZoo
+from tests.testapp.models_bulk import BulkAuthor, BulkFast, BulkPlain, BulkTag, BulkZoo
 
 pytestmark = pytest.mark.django_db(databases=DBS, transaction=True)
 
@@ -264,3 +265,40 @@ def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias)
         assert codes(alias) == ["a", "outer"]
     assert codes(alias) == ["a", "outer"]
     assert connections[alias].in_atomic_block is False
+
+
+class _FixedOffset(datetime.tzinfo):
+    """A tzinfo whose utcoffset() returns whatever it is given (datetime validates it)."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def utcoffset(self, dt):
+        return self.offset
+
+    def dst(self, dt):
+        return None
+
+    def tzname(self, dt):
+        return "odd"
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.parametrize(
+    "offset", [datetime.timedelta(hours=30), datetime.timedelta(hours=-24), 5, "+01:00"]
+)
+def test_tzinfo_with_invalid_utcoffset_raises_like_bulk_create(alias, offset):
+    # an offset outside (-24h, 24h) used to be applied as is: a shifted datetime was stored
+    # where bulk_create raises datetime's ValueError
+    stamp = datetime.datetime(2020, 1, 1, 12, tzinfo=_FixedOffset(offset))
+    with pytest.raises(Exception) as django_info:
+        BulkFast.objects.using(alias).bulk_create([BulkFast(key=1, stamp=stamp)])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkFast, ["key", "stamp"], using=alias) as ins,
+    ):
+        ins.add((2, stamp))
+    cause = info.value.__cause__
+    assert type(cause) is type(django_info.value)
+    assert str(cause) == str(django_info.value)
+    assert not BulkFast.objects.using(alias).exists()
