@@ -394,11 +394,10 @@ class BulkInserter:
             raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
         if self._failure is not None:
             raise self._failure
+        if type(row) is not tuple or self._needs_instance:
+            row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
-        if type(row) is tuple and not self._needs_instance:
-            pending.append(row)
-        else:
-            pending.append(self._convert(row))
+        pending.append(row)
         if len(pending) >= self.batch_size:
             self.flush()
 
@@ -411,12 +410,14 @@ class BulkInserter:
         fast = not self._needs_instance
         batch_size = self.batch_size
         convert = self._convert
-        pending = self._pending
         for row in rows:
-            pending.append(row if fast and type(row) is tuple else convert(row))
+            if not fast or type(row) is not tuple:
+                row = convert(row)
+            # read at every row: the iterator or a conversion may have added rows and flushed
+            pending = self._pending
+            pending.append(row)
             if len(pending) >= batch_size:
                 self.flush()
-                pending = self._pending
 
     def _convert(self, row: Any) -> Any:
         if isinstance(row, models.Model):
