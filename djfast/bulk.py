@@ -268,6 +268,7 @@ class BulkInserter:
         self._entered = False
         self._atomic_cm: Any = None
         self._failure: BulkInsertError | None = None
+        self._flushing = False  # a batch is being encoded/written (refuses re-entry)
         self._mysql_max_bytes: int | None = None
 
     @property
@@ -394,6 +395,8 @@ class BulkInserter:
             raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
         if type(row) is not tuple or self._needs_instance:
             row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
@@ -407,6 +410,8 @@ class BulkInserter:
             raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
         fast = not self._needs_instance
         batch_size = self.batch_size
         convert = self._convert
@@ -492,10 +497,13 @@ class BulkInserter:
         """Write the buffered rows now (one batch)."""
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
         rows = self._pending
         if not rows:
             return
         offset = self._written
+        self._flushing = True
         try:
             if self._config is None:
                 self._config = self._column_config()
@@ -508,8 +516,18 @@ class BulkInserter:
             self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
             self._pending = []
             raise self._failure from exc
+        finally:
+            self._flushing = False
         self._pending = []
         self._written += len(rows)
+
+    def _refuse_reentry(self) -> None:
+        # user code run while a batch is encoded (a value's __str__, a default, a field's
+        # get_db_prep_save) must not add to or flush the list being written
+        raise RuntimeError(
+            "djfast.bulk: rows cannot be added to a BulkInserter while it is writing a batch "
+            "(code called while preparing a value used the same inserter)."
+        )
 
     def _error(self, exc: BaseException, what: str) -> BulkInsertError:
         added = self.count if self._failure is None else self._failure.added

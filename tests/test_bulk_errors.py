@@ -302,3 +302,25 @@ def test_tzinfo_with_invalid_utcoffset_raises_like_bulk_create(alias, offset):
     assert type(cause) is type(django_info.value)
     assert str(cause) == str(django_info.value)
     assert not BulkFast.objects.using(alias).exists()
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+@pytest.mark.parametrize("alias", ALIASES)
+def test_adding_rows_while_a_batch_is_written_is_refused_not_written_twice(alias, atomic):
+    # a value prepared in Python (CharField.to_python calls str()) whose __str__ adds to the
+    # same inserter: that add used to flush the very list being encoded, so the batch was
+    # written twice (duplicate key here; duplicated rows in a table without one)
+    ins = BulkInserter(BulkZoo, ["key", "title"], using=alias, batch_size=2, atomic=atomic)
+
+    class Sneaky:
+        def __str__(self):
+            ins.add((100, "nested"))
+            return "sneaky"
+
+    with pytest.raises(BulkInsertError) as info, ins:
+        ins.add((1, Sneaky()))
+        ins.add((2, "plain"))
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert "while it is writing a batch" in str(info.value)
+    assert (info.value.added, info.value.written) == (2, 0)
+    assert not BulkZoo.objects.using(alias).exists()
