@@ -373,7 +373,7 @@ def test_str_subclass_that_is_a_number_is_unquoted_under_nonnumeric_like_csv():
         def __index__(self):
             return 1
 
-    rows = [[NumericStr("x"), IndexStr("y"), "z", str("w")]]
+    rows = [[NumericStr("x"), IndexStr("y"), "z", "w"]]
     fmtparams = {"quoting": csv.QUOTE_NONNUMERIC}
     assert djfast_rows(rows, fmtparams) == stdlib_rows(rows, fmtparams)
 
@@ -394,9 +394,10 @@ def test_reentrant_writerow_from_str_gives_what_csv_gives():
     def stdlib_text(*row):
         return stdlib_rows([list(row)], {})[0][1]
 
-    assert w.writerow([Nested(djfast_text), "x"]) == stdlib_rows([[Nested(stdlib_text), "x"]], {})[
-        0
-    ][1]
+    assert (
+        w.writerow([Nested(djfast_text), "x"])
+        == stdlib_rows([[Nested(stdlib_text), "x"]], {})[0][1]
+    )
     assert w.writerow(["after"]) == "after\r\n"
 
 

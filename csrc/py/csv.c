@@ -192,8 +192,8 @@ static PyObject *djf_csv_writer_writerow(djf_csv_writer_obj *w, PyObject *row)
         buf = &local;
     }
     if (djf_csv_append_row(st, w, buf, row, 0) == 0) {
-        res = PyUnicode_DecodeUTF8(buf->len ? buf->data : "", (Py_ssize_t)buf->len,
-                                   "surrogatepass");
+        res =
+            PyUnicode_DecodeUTF8(buf->len ? buf->data : "", (Py_ssize_t)buf->len, "surrogatepass");
     }
     if (own_scratch) {
         if (w->row.cap > DJF_CSV_KEEP_MAX) {
