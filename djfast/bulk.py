@@ -649,12 +649,12 @@ class BulkInserter:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         self._entered = False
-        own: BulkInsertError | None = None  # an error this method has to raise itself
+        own: BaseException | None = None  # an error this method has to raise itself
         if exc is None:
             if self._failure is None:
                 try:
                     self.flush()
-                except BulkInsertError as err:
+                except BaseException as err:  # KeyboardInterrupt & co. too: roll back first
                     own = err
             else:
                 own = self._failure  # a failed flush that the with-body swallowed
@@ -670,6 +670,8 @@ class BulkInserter:
             else:
                 cm.__exit__(type(problem), problem, problem.__traceback__)
         if problem is None or not isinstance(problem, Exception):
+            if own is not None:
+                raise own  # from the final flush: propagates untouched, after the rollback
             return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
         if isinstance(problem, BulkInsertError):
             self._pending = []

@@ -253,6 +253,27 @@ def test_keyboard_interrupt_rolls_back_and_propagates_untouched(alias):
 
 
 @pytest.mark.parametrize("alias", ALIASES)
+def test_keyboard_interrupt_in_the_final_flush_rolls_back_and_leaves_no_open_transaction(alias):
+    # the flush run by __exit__ only caught BulkInsertError: a KeyboardInterrupt (or any
+    # BaseException) there skipped the atomic block's exit, leaving the connection inside a
+    # transaction that was never committed nor rolled back
+    class Interrupting:
+        def __str__(self):
+            raise KeyboardInterrupt
+
+    seed(alias)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add(("b",))
+        ins.add((Interrupting(),))
+    assert connections[alias].in_atomic_block is False
+    assert connections[alias].get_autocommit() is True
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
 def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias):
     seed(alias)
     with transaction.atomic(using=alias):
