@@ -227,6 +227,9 @@ def _is_db_default(value: Any) -> bool:
     return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
 
 
+_PG_NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
+
+
 class BulkInserter:
     """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md."""
 
@@ -575,15 +578,21 @@ class BulkInserter:
 
         encoder, _, pgtypes = self._config
         payloads = []  # (format, payload): binary for as many rows as it can hold, then text
-        if pgtypes is not None:
-            binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
-            if stop:
-                payloads.append(("(FORMAT BINARY)", binary))
-            if row is not None:  # rows[stop] needs text; its values are already computed
-                rest = [row, *rows[stop + 1 :]]
-                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
-        else:
-            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+        try:
+            if pgtypes is not None:
+                binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
+                if stop:
+                    payloads.append(("(FORMAT BINARY)", binary))
+                if row is not None:  # rows[stop] needs text; its values are already computed
+                    rest = [row, *rows[stop + 1 :]]
+                    payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+            else:
+                payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+        except ValueError as exc:
+            # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
+            if _PG_NUL_MESSAGE not in str(exc):
+                raise
+            raise DataError(str(exc)) from exc
         table, cols = self._table_sql()
         with conn.cursor() as cursor, conn.wrap_database_errors:
             pg = cursor.cursor

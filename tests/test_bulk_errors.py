@@ -17,7 +17,7 @@ import pytest
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, connections, transaction
 
-from djfast.bulk import BulkInserter, BulkInsertError, BulkIntegrityError
+from djfast.bulk import BulkDataError, BulkInserter, BulkInsertError, BulkIntegrityError
 from tests.test_bulk_data import ALIASES, DBS
 from tests.testapp.models_bulk import BulkAuthor, BulkFast, BulkPlain, BulkTag, BulkZoo
 
@@ -177,6 +177,23 @@ def test_nul_byte_in_text_on_postgresql_names_row_and_field():
     msg = str(info.value)
     assert "row 2 (counting from 0), field 'code'" in msg
     assert "NUL" in msg
+    assert codes("postgresql") == []
+
+
+@pytest.mark.postgresql
+def test_nul_byte_in_text_on_postgresql_is_a_data_error_like_bulk_create():
+    # bulk_create gets django.db.DataError (psycopg refuses NUL); djfast raised a plain
+    # ValueError, so `except DataError` around an import missed it
+    with pytest.raises(Exception) as django_info:
+        BulkPlain.objects.using("postgresql").bulk_create([BulkPlain(code="bad\x00")])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using="postgresql") as ins,
+    ):
+        ins.add(("bad\x00",))
+    assert isinstance(info.value, BulkDataError)
+    assert isinstance(info.value, type(django_info.value))
+    assert type(info.value.__cause__) is type(django_info.value)
     assert codes("postgresql") == []
 
 
