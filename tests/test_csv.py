@@ -334,6 +334,23 @@ def test_rows_iterator_that_raises_gives_earlier_rows_then_the_error():
         next(it)
 
 
+def test_keyboard_interrupt_from_the_rows_propagates_at_once_and_loses_no_row():
+    # it used to be held back behind the buffered rows, and close() then dropped it
+    def source():
+        yield [1, 2]
+        raise KeyboardInterrupt
+
+    it = writer().chunks(source())
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    assert list(it) == [stdlib_rows([[1, 2]], {})[0][1].encode()]
+
+    it = writer().chunks(source())
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    it.close()
+
+
 def test_lone_surrogate_is_accepted_by_writerow_like_csv():
     row = ["ok", "bad\ud800", "\udfff"]
     assert djfast_rows([row], {}) == stdlib_rows([row], {})

@@ -371,7 +371,9 @@ static PyObject *djf_csv_chunks_next(djf_csv_chunks_obj *c)
     goto done;
 error:
     Py_CLEAR(row);
-    if (c->buf.len > 0) {
+    /* KeyboardInterrupt & co. propagate at once (the rows stay buffered for a later call):
+     * held back, they would be lost if the consumer closed the stream instead */
+    if (c->buf.len > 0 && PyErr_ExceptionMatches(PyExc_Exception)) {
         /* hand out the complete rows first, as csv.writer would have written them */
         PyErr_Fetch(&c->exc_type, &c->exc_value, &c->exc_tb);
         res = djf_csv_chunks_take(c);
