@@ -227,6 +227,9 @@ def _is_db_default(value: Any) -> bool:
     return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
 
 
+_PG_NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
+
+
 class BulkInserter:
     """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md."""
 
@@ -268,6 +271,7 @@ class BulkInserter:
         self._entered = False
         self._atomic_cm: Any = None
         self._failure: BulkInsertError | None = None
+        self._flushing = False  # a batch is being encoded/written (refuses re-entry)
         self._mysql_max_bytes: int | None = None
 
     @property
@@ -394,11 +398,12 @@ class BulkInserter:
             raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
+        if type(row) is not tuple or self._needs_instance:
+            row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
-        if type(row) is tuple and not self._needs_instance:
-            pending.append(row)
-        else:
-            pending.append(self._convert(row))
+        pending.append(row)
         if len(pending) >= self.batch_size:
             self.flush()
 
@@ -408,15 +413,19 @@ class BulkInserter:
             raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
         fast = not self._needs_instance
         batch_size = self.batch_size
         convert = self._convert
-        pending = self._pending
         for row in rows:
-            pending.append(row if fast and type(row) is tuple else convert(row))
+            if not fast or type(row) is not tuple:
+                row = convert(row)
+            # read at every row: the iterator or a conversion may have added rows and flushed
+            pending = self._pending
+            pending.append(row)
             if len(pending) >= batch_size:
                 self.flush()
-                pending = self._pending
 
     def _convert(self, row: Any) -> Any:
         if isinstance(row, models.Model):
@@ -491,10 +500,13 @@ class BulkInserter:
         """Write the buffered rows now (one batch)."""
         if self._failure is not None:
             raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
         rows = self._pending
         if not rows:
             return
         offset = self._written
+        self._flushing = True
         try:
             if self._config is None:
                 self._config = self._column_config()
@@ -507,8 +519,18 @@ class BulkInserter:
             self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
             self._pending = []
             raise self._failure from exc
+        finally:
+            self._flushing = False
         self._pending = []
         self._written += len(rows)
+
+    def _refuse_reentry(self) -> None:
+        # user code run while a batch is encoded (a value's __str__, a default, a field's
+        # get_db_prep_save) must not add to or flush the list being written
+        raise RuntimeError(
+            "djfast.bulk: rows cannot be added to a BulkInserter while it is writing a batch "
+            "(code called while preparing a value used the same inserter)."
+        )
 
     def _error(self, exc: BaseException, what: str) -> BulkInsertError:
         added = self.count if self._failure is None else self._failure.added
@@ -556,15 +578,21 @@ class BulkInserter:
 
         encoder, _, pgtypes = self._config
         payloads = []  # (format, payload): binary for as many rows as it can hold, then text
-        if pgtypes is not None:
-            binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
-            if stop:
-                payloads.append(("(FORMAT BINARY)", binary))
-            if row is not None:  # rows[stop] needs text; its values are already computed
-                rest = [row, *rows[stop + 1 :]]
-                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
-        else:
-            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+        try:
+            if pgtypes is not None:
+                binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
+                if stop:
+                    payloads.append(("(FORMAT BINARY)", binary))
+                if row is not None:  # rows[stop] needs text; its values are already computed
+                    rest = [row, *rows[stop + 1 :]]
+                    payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+            else:
+                payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+        except ValueError as exc:
+            # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
+            if _PG_NUL_MESSAGE not in str(exc):
+                raise
+            raise DataError(str(exc)) from exc
         table, cols = self._table_sql()
         with conn.cursor() as cursor, conn.wrap_database_errors:
             pg = cursor.cursor
@@ -630,12 +658,12 @@ class BulkInserter:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         self._entered = False
-        own: BulkInsertError | None = None  # an error this method has to raise itself
+        own: BaseException | None = None  # an error this method has to raise itself
         if exc is None:
             if self._failure is None:
                 try:
                     self.flush()
-                except BulkInsertError as err:
+                except BaseException as err:  # KeyboardInterrupt & co. too: roll back first
                     own = err
             else:
                 own = self._failure  # a failed flush that the with-body swallowed
@@ -651,6 +679,8 @@ class BulkInserter:
             else:
                 cm.__exit__(type(problem), problem, problem.__traceback__)
         if problem is None or not isinstance(problem, Exception):
+            if own is not None:
+                raise own  # from the final flush: propagates untouched, after the rollback
             return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
         if isinstance(problem, BulkInsertError):
             self._pending = []

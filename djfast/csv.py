@@ -189,10 +189,17 @@ async def _async_chunks(chunks: Any, rows: AsyncIterable[Any]) -> Any:
     """
     source = aiter(rows)
     try:
-        async for row in source:
-            out = chunks.feed(row)
-            if out is not None:
+        try:
+            async for row in source:
+                out = chunks.feed(row)
+                if out is not None:
+                    yield out
+        except Exception:
+            # as the sync path does: the complete rows before the error go out first
+            out = chunks.flush()
+            if out:
                 yield out
+            raise
         out = chunks.flush()
         if out:
             yield out

@@ -219,6 +219,28 @@ def test_flushes_every_batch_size_rows(alias):
     assert BulkPlain.objects.using(alias).count() == 7 == ins.count
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 3])
+@pytest.mark.parametrize("alias", ALIASES)
+def test_rows_added_while_add_many_iterates_are_all_written(alias, batch_size):
+    # add_many kept the pending list in a local variable: when the row iterator itself called
+    # ins.add() and that flushed, the next rows went to the list already written and were
+    # dropped without an error
+    given = []
+
+    with BulkInserter(BulkPlain, ["code"], using=alias, batch_size=batch_size) as ins:
+
+        def rows():
+            for i in range(5):
+                given.append(f"m{i}")
+                yield (f"m{i}",)
+                given.append(f"x{i}")
+                ins.add((f"x{i}",))
+
+        ins.add_many(rows())
+    assert ins.count == len(given) == 10
+    assert sorted(BulkPlain.objects.using(alias).values_list("code", flat=True)) == sorted(given)
+
+
 @pytest.mark.parametrize("atomic", [True, False])
 @pytest.mark.parametrize("alias", ALIASES)
 def test_ignore_conflicts_skips_duplicates_like_bulk_create(alias, atomic):

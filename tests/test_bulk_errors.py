@@ -10,15 +10,16 @@ After each failure the table holds exactly what the contract says.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import decimal
 
 import pytest
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, connections, transaction
 
-from djfast.bulk import BulkInserter, BulkInsertError, BulkIntegrityError
+from djfast.bulk import BulkDataError, BulkInserter, BulkInsertError, BulkIntegrityError
 from tests.test_bulk_data import ALIASES, DBS
-from tests.testapp.models_bulk import BulkAuthor, BulkPlain, BulkTag, BulkZoo
+from tests.testapp.models_bulk import BulkAuthor, BulkFast, BulkPlain, BulkTag, BulkZoo
 
 pytestmark = pytest.mark.django_db(databases=DBS, transaction=True)
 
@@ -179,6 +180,23 @@ def test_nul_byte_in_text_on_postgresql_names_row_and_field():
     assert codes("postgresql") == []
 
 
+@pytest.mark.postgresql
+def test_nul_byte_in_text_on_postgresql_is_a_data_error_like_bulk_create():
+    # bulk_create gets django.db.DataError (psycopg refuses NUL); djfast raised a plain
+    # ValueError, so `except DataError` around an import missed it
+    with pytest.raises(Exception) as django_info:
+        BulkPlain.objects.using("postgresql").bulk_create([BulkPlain(code="bad\x00")])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkPlain, ["code"], using="postgresql") as ins,
+    ):
+        ins.add(("bad\x00",))
+    assert isinstance(info.value, BulkDataError)
+    assert isinstance(info.value, type(django_info.value))
+    assert type(info.value.__cause__) is type(django_info.value)
+    assert codes("postgresql") == []
+
+
 @pytest.mark.parametrize("alias", ALIASES)
 def test_unsaved_related_object_is_refused_like_django(alias):
     seed(alias)
@@ -252,6 +270,27 @@ def test_keyboard_interrupt_rolls_back_and_propagates_untouched(alias):
 
 
 @pytest.mark.parametrize("alias", ALIASES)
+def test_keyboard_interrupt_in_the_final_flush_rolls_back_and_leaves_no_open_transaction(alias):
+    # the flush run by __exit__ only caught BulkInsertError: a KeyboardInterrupt (or any
+    # BaseException) there skipped the atomic block's exit, leaving the connection inside a
+    # transaction that was never committed nor rolled back
+    class Interrupting:
+        def __str__(self):
+            raise KeyboardInterrupt
+
+    seed(alias)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        BulkInserter(BulkPlain, ["code"], using=alias) as ins,
+    ):
+        ins.add(("b",))
+        ins.add((Interrupting(),))
+    assert connections[alias].in_atomic_block is False
+    assert connections[alias].get_autocommit() is True
+    assert codes(alias) == ["a"]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
 def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias):
     seed(alias)
     with transaction.atomic(using=alias):
@@ -264,3 +303,62 @@ def test_atomic_block_nested_in_outer_transaction_rolls_back_to_savepoint(alias)
         assert codes(alias) == ["a", "outer"]
     assert codes(alias) == ["a", "outer"]
     assert connections[alias].in_atomic_block is False
+
+
+class _FixedOffset(datetime.tzinfo):
+    """A tzinfo whose utcoffset() returns whatever it is given (datetime validates it)."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def utcoffset(self, dt):
+        return self.offset
+
+    def dst(self, dt):
+        return None
+
+    def tzname(self, dt):
+        return "odd"
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.parametrize(
+    "offset", [datetime.timedelta(hours=30), datetime.timedelta(hours=-24), 5, "+01:00"]
+)
+def test_tzinfo_with_invalid_utcoffset_raises_like_bulk_create(alias, offset):
+    # an offset outside (-24h, 24h) used to be applied as is: a shifted datetime was stored
+    # where bulk_create raises datetime's ValueError
+    stamp = datetime.datetime(2020, 1, 1, 12, tzinfo=_FixedOffset(offset))
+    with pytest.raises(Exception) as django_info:
+        BulkFast.objects.using(alias).bulk_create([BulkFast(key=1, stamp=stamp)])
+    with (
+        pytest.raises(BulkInsertError) as info,
+        BulkInserter(BulkFast, ["key", "stamp"], using=alias) as ins,
+    ):
+        ins.add((2, stamp))
+    cause = info.value.__cause__
+    assert type(cause) is type(django_info.value)
+    assert str(cause) == str(django_info.value)
+    assert not BulkFast.objects.using(alias).exists()
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+@pytest.mark.parametrize("alias", ALIASES)
+def test_adding_rows_while_a_batch_is_written_is_refused_not_written_twice(alias, atomic):
+    # a value prepared in Python (CharField.to_python calls str()) whose __str__ adds to the
+    # same inserter: that add used to flush the very list being encoded, so the batch was
+    # written twice (duplicate key here; duplicated rows in a table without one)
+    ins = BulkInserter(BulkZoo, ["key", "title"], using=alias, batch_size=2, atomic=atomic)
+
+    class Sneaky:
+        def __str__(self):
+            ins.add((100, "nested"))
+            return "sneaky"
+
+    with pytest.raises(BulkInsertError) as info, ins:
+        ins.add((1, Sneaky()))
+        ins.add((2, "plain"))
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert "while it is writing a batch" in str(info.value)
+    assert (info.value.added, info.value.written) == (2, 0)
+    assert not BulkZoo.objects.using(alias).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import threading
 import uuid
 import zoneinfo
 from datetime import UTC, datetime, time, timedelta, timezone
@@ -333,6 +334,23 @@ def test_rows_iterator_that_raises_gives_earlier_rows_then_the_error():
         next(it)
 
 
+def test_keyboard_interrupt_from_the_rows_propagates_at_once_and_loses_no_row():
+    # it used to be held back behind the buffered rows, and close() then dropped it
+    def source():
+        yield [1, 2]
+        raise KeyboardInterrupt
+
+    it = writer().chunks(source())
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    assert list(it) == [stdlib_rows([[1, 2]], {})[0][1].encode()]
+
+    it = writer().chunks(source())
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    it.close()
+
+
 def test_lone_surrogate_is_accepted_by_writerow_like_csv():
     row = ["ok", "bad\ud800", "\udfff"]
     assert djfast_rows([row], {}) == stdlib_rows([row], {})
@@ -352,16 +370,82 @@ def test_surrogate_in_the_dialect_is_a_unicode_encode_error_in_chunks():
         list(w.chunks([["a"]]))
 
 
-def test_reentrant_writerow_from_str_is_refused_not_corrupted():
+@pytest.mark.parametrize("row", [[1, 2], [None], [2.5, True], []])
+def test_surrogate_in_the_dialect_with_non_str_values_is_an_error_not_lost_rows(row):
+    # values formatted in C (int, None, float...) and the row end used to fail without an
+    # exception: the chunk iterator then simply stopped, dropping the rows
+    w = writer(delimiter="\ud800")
+    with pytest.raises(UnicodeEncodeError):
+        list(w.chunks([row]))
+    with pytest.raises(UnicodeEncodeError):
+        list(writer(lineterminator="\udc00").chunks([["ok"], row]))
+
+
+def test_str_subclass_that_is_a_number_is_unquoted_under_nonnumeric_like_csv():
+    class NumericStr(str):
+        def __float__(self):
+            return 1.0
+
+    class IndexStr(str):
+        def __index__(self):
+            return 1
+
+    rows = [[NumericStr("x"), IndexStr("y"), "z", "w"]]
+    fmtparams = {"quoting": csv.QUOTE_NONNUMERIC}
+    assert djfast_rows(rows, fmtparams) == stdlib_rows(rows, fmtparams)
+
+
+def test_reentrant_writerow_from_str_gives_what_csv_gives():
     w = writer()
 
-    class Sneaky:
-        def __str__(self):
-            return w.writerow(["inner"])
+    class Nested:
+        def __init__(self, row_text):
+            self.row_text = row_text
 
-    with pytest.raises(RuntimeError, match="already writing"):
-        w.writerow([Sneaky()])
+        def __str__(self):
+            return self.row_text("inner", 1)
+
+    def djfast_text(*row):
+        return w.writerow(list(row))
+
+    def stdlib_text(*row):
+        return stdlib_rows([list(row)], {})[0][1]
+
+    assert (
+        w.writerow([Nested(djfast_text), "x"])
+        == stdlib_rows([[Nested(stdlib_text), "x"]], {})[0][1]
+    )
     assert w.writerow(["after"]) == "after\r\n"
+
+
+def test_writer_shared_by_threads_writes_while_another_row_is_being_written():
+    # One writer used by two threads: a writerow() that starts while another thread's row is
+    # in progress (here blocked in a value's __str__; in real use a long field formatted
+    # without the GIL) used to fail with "already writing a row".
+    w = writer()
+    inside = threading.Event()
+    release = threading.Event()
+    results = {}
+
+    class Blocking:
+        def __str__(self):
+            inside.set()
+            release.wait()
+            return "slow"
+
+    def first():
+        results["first"] = outcome(w.writerow, [Blocking(), "a,b"])
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert inside.wait(timeout=60)
+        results["second"] = outcome(w.writerow, ["x", 1, None])
+    finally:
+        release.set()
+        thread.join()
+    assert results["second"] == stdlib_rows([["x", 1, None]], {})[0]
+    assert results["first"] == stdlib_rows([["slow", "a,b"]], {})[0]
 
 
 def test_list_mutated_by_str_during_the_row_matches_csv():

@@ -259,6 +259,50 @@ def test_async_source_error_propagates():
         asyncio.run(consume(StreamingCSV(source(), chunk_size=1)))
 
 
+@pytest.mark.parametrize("failure", ["source", "value"])
+def test_async_error_gives_the_buffered_complete_rows_first_like_the_sync_path(failure):
+    # rows buffered below chunk_size were dropped when an async source (or a value's
+    # __str__) raised; the sync path hands them out as a last chunk, then raises
+    class Bad:
+        def __str__(self):
+            raise LookupError("boom")
+
+    rows = [[1, "a"], [2, "b,c"]]
+
+    def sync_source():
+        yield from rows
+        if failure == "value":
+            yield [Bad()]
+        raise LookupError("boom")
+
+    async def async_source():
+        for row in sync_source():
+            yield row
+
+    async def consume(response):
+        parts = []
+        try:
+            async for part in response.streaming_content:
+                parts.append(part)
+        except LookupError as exc:
+            return parts, str(exc)
+        return parts, None
+
+    def consume_sync(response):
+        parts = []
+        try:
+            for part in response.streaming_content:
+                parts.append(part)
+        except LookupError as exc:
+            return parts, str(exc)
+        return parts, None
+
+    expected = consume_sync(StreamingCSV(sync_source(), header=["n", "s"]))
+    assert expected == ([stdlib_csv([["n", "s"], *rows])], "boom")
+    got = asyncio.run(consume(StreamingCSV(async_source(), header=["n", "s"])))
+    assert got == expected
+
+
 def test_closing_an_async_response_closes_the_async_source(no_request_finished_db_close):
     state = {"closed": False}
 

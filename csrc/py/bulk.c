@@ -253,7 +253,8 @@ int djf_bulk_utcoffset(djf_bulk_encoder *enc, PyObject *dt, int64_t *offset_us)
         goto done;
     }
     if (!PyObject_TypeCheck(off, enc->st->datetime_api->DeltaType)) {
-        PyErr_Format(PyExc_TypeError, "tzinfo.utcoffset() returned %.100s, not a timedelta",
+        PyErr_Format(PyExc_TypeError,
+                     "tzinfo.utcoffset() must return None or timedelta, not '%.200s'",
                      Py_TYPE(off)->tp_name);
         goto done;
     }
@@ -261,6 +262,12 @@ int djf_bulk_utcoffset(djf_bulk_encoder *enc, PyObject *dt, int64_t *offset_us)
         ((int64_t)PyDateTime_DELTA_GET_DAYS(off) * 86400 + PyDateTime_DELTA_GET_SECONDS(off)) *
             1000000 +
         PyDateTime_DELTA_GET_MICROSECONDS(off);
+    /* datetime.utcoffset() refuses these (Django's path raises); never store a shifted value */
+    if (*offset_us <= -(int64_t)86400 * 1000000 || *offset_us >= (int64_t)86400 * 1000000) {
+        PyErr_SetString(PyExc_ValueError, "offset must be a timedelta strictly between "
+                                          "-timedelta(hours=24) and timedelta(hours=24).");
+        goto done;
+    }
     ret = 1;
 done:
     Py_XDECREF(off);

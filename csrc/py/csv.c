@@ -169,29 +169,39 @@ static void djf_csv_writer_dealloc(djf_csv_writer_obj *w)
     Py_DECREF(tp);
 }
 
-/* writerow(row) -> str. Returns a new reference, or NULL with an exception set. */
+/* writerow(row) -> str. Returns a new reference, or NULL with an exception set.
+ *
+ * The scratch buffer w->row is used by one call at a time. A call made while it is in use --
+ * from another thread while a long field is formatted without the GIL, or from a value's
+ * __str__ -- formats into a buffer of its own: rows are independent, so both are correct. */
 static PyObject *djf_csv_writer_writerow(djf_csv_writer_obj *w, PyObject *row)
 {
     djf_state *st = djf_state_from_type(Py_TYPE(w));
+    djf_buf local = {0};
+    djf_buf *buf = &w->row;
+    int own_scratch = !w->busy;
     PyObject *res = NULL;
 
     if (st == NULL) {
         return NULL;
     }
-    if (w->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "this csv writer is already writing a row");
-        return NULL;
+    if (own_scratch) {
+        w->busy = 1;
+        djf_buf_clear(buf);
+    } else {
+        buf = &local;
     }
-    w->busy = 1;
-    djf_buf_clear(&w->row);
-    if (djf_csv_append_row(st, w, &w->row, row, 0) == 0) {
-        res = PyUnicode_DecodeUTF8(w->row.len ? w->row.data : "", (Py_ssize_t)w->row.len,
-                                   "surrogatepass");
+    if (djf_csv_append_row(st, w, buf, row, 0) == 0) {
+        res =
+            PyUnicode_DecodeUTF8(buf->len ? buf->data : "", (Py_ssize_t)buf->len, "surrogatepass");
     }
-    if (w->row.cap > DJF_CSV_KEEP_MAX) {
-        djf_buf_free(&w->row);
+    if (own_scratch) {
+        if (w->row.cap > DJF_CSV_KEEP_MAX) {
+            djf_buf_free(&w->row);
+        }
+        w->busy = 0;
     }
-    w->busy = 0;
+    djf_buf_free(&local);
     return res;
 }
 
@@ -361,7 +371,9 @@ static PyObject *djf_csv_chunks_next(djf_csv_chunks_obj *c)
     goto done;
 error:
     Py_CLEAR(row);
-    if (c->buf.len > 0) {
+    /* KeyboardInterrupt & co. propagate at once (the rows stay buffered for a later call):
+     * held back, they would be lost if the consumer closed the stream instead */
+    if (c->buf.len > 0 && PyErr_ExceptionMatches(PyExc_Exception)) {
         /* hand out the complete rows first, as csv.writer would have written them */
         PyErr_Fetch(&c->exc_type, &c->exc_value, &c->exc_tb);
         res = djf_csv_chunks_take(c);

@@ -30,7 +30,7 @@ typedef struct djf_csv_writer_obj {
     djf_csv_dialect d;
     Py_ssize_t chunk_size;
     int escape_formulas;
-    int busy;    /* writerow is running (refuses re-entry from a value's __str__) */
+    int busy;    /* a writerow call is using `row` (others use their own buffer) */
     djf_buf row; /* scratch buffer of writerow */
 } djf_csv_writer_obj;
 

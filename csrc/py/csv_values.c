@@ -30,10 +30,9 @@ static int djf_csv_raise(djf_state *st, djf_csv_writer_obj *w, int rc, PyObject 
                                        "and skipinitialspace is true");
         return -1;
     case DJF_CSV_ESURROGATE:
-        /* let the UTF-8 codec name the character and its position */
-        if (text != NULL) {
-            encoded = PyUnicode_AsUTF8String(text);
-        }
+        /* let the UTF-8 codec name the character and its position: the field's text first
+         * (when there is one), then the dialect's characters */
+        encoded = text != NULL ? PyUnicode_AsUTF8String(text) : Py_NewRef(Py_None);
         for (i = 0; encoded != NULL && i < sizeof(attrs) / sizeof(attrs[0]); i++) {
             Py_CLEAR(encoded);
             value = PyObject_GetAttrString(w->dialect, attrs[i]);
@@ -269,9 +268,11 @@ static int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_ro
     int fast;
 
     if (PyUnicode_Check(v)) {
-        if (quoting == DJF_CSV_QUOTE_NONNUMERIC || quoting == DJF_CSV_QUOTE_STRINGS ||
-            quoting == DJF_CSV_QUOTE_NOTNULL) {
+        if (quoting == DJF_CSV_QUOTE_STRINGS || quoting == DJF_CSV_QUOTE_NOTNULL) {
             quoted = 1;
+        } else if (quoting == DJF_CSV_QUOTE_NONNUMERIC) {
+            /* as csv: a str subclass with __float__/__int__/__index__ counts as a number */
+            quoted = PyUnicode_CheckExact(v) || !PyNumber_Check(v);
         }
         flags |= quoted ? DJF_CSV_QUOTED : 0;
         flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
