@@ -5,6 +5,14 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No property test may fail for being slow: CI machines are shared and timings prove nothing
+# here (speed is the benchmarks' job). Tests may still set their own max_examples.
+settings.register_profile(
+    "djfast", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("djfast")
 
 SERVICES = {
     "postgresql": ("127.0.0.1", 5432, "PostgreSQL"),
