@@ -394,12 +394,7 @@ class BulkInserter:
 
     def add(self, row: Any) -> None:
         """Add one row: a tuple in ``fields`` order, a dict, or a model instance."""
-        if not self._entered:
-            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
-        if self._failure is not None:
-            raise self._failure
-        if self._flushing:
-            self._refuse_reentry()
+        self._check_can_add()
         if type(row) is not tuple or self._needs_instance:
             row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
@@ -409,22 +404,17 @@ class BulkInserter:
 
     def add_many(self, rows: Iterable[Any]) -> None:
         """Add every row of an iterable (see add())."""
-        if not self._entered:
-            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
-        if self._failure is not None:
-            raise self._failure
-        if self._flushing:
-            self._refuse_reentry()
+        self._check_can_add()
         fast = not self._needs_instance
         batch_size = self.batch_size
         convert = self._convert
         for row in rows:
             if not fast or type(row) is not tuple:
                 row = convert(row)
-            # read at every row: the iterator or a conversion may have added rows and flushed
-            pending = self._pending
-            pending.append(row)
-            if len(pending) >= batch_size:
+            # self._pending is read at every row: the iterator or a conversion may have added
+            # rows and flushed, which replaces the list
+            self._pending.append(row)
+            if len(self._pending) >= batch_size:
                 self.flush()
 
     def _convert(self, row: Any) -> Any:
@@ -523,6 +513,16 @@ class BulkInserter:
             self._flushing = False
         self._pending = []
         self._written += len(rows)
+
+    def _check_can_add(self) -> None:
+        """Raise unless rows may be added now: inside the ``with``, no earlier failure, and not
+        from code run while a batch is being written."""
+        if not self._entered:
+            raise RuntimeError("Use BulkInserter as a context manager: `with BulkInserter(...)`.")
+        if self._failure is not None:
+            raise self._failure
+        if self._flushing:
+            self._refuse_reentry()
 
     def _refuse_reentry(self) -> None:
         # user code run while a batch is encoded (a value's __str__, a default, a field's
