@@ -115,8 +115,9 @@ def writer(
 def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     """RFC 6266 ``Content-Disposition`` value for ``filename``.
 
-    A printable ASCII name is quoted as Django's ``content_disposition_header`` does; any
+    A printable ASCII name is quoted as Django 5's ``content_disposition_header`` does; any
     other name gets an ASCII fallback ``filename=`` plus the exact UTF-8 ``filename*=``.
+    Not delegated to Django: Django 4.2's version quotes a name containing CR/LF as it is.
     """
     disposition = "attachment" if as_attachment else "inline"
     if _QUOTABLE.fullmatch(filename):
