@@ -8,7 +8,7 @@
         ins.add(book)                                          # a model instance
 
 Rows are buffered up to ``batch_size`` and written with the backend's fastest path:
-PostgreSQL ``COPY ... FROM STDIN`` (text payload built in C), SQLite one prepared INSERT with
+PostgreSQL ``COPY ... FROM STDIN`` (payload built in C), SQLite one prepared INSERT with
 ``executemany`` over C-built parameter tuples, MariaDB/MySQL multi-row INSERT statements
 escaped by the driver. Values are prepared in C for the common field types; every other
 value goes through ``field.get_db_prep_save`` exactly as ``bulk_create`` does.
@@ -18,7 +18,6 @@ See docs/bulk.md for the semantics and the error contract.
 from __future__ import annotations
 
 import datetime
-import sqlite3
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -32,18 +31,25 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from djfast import _djfast
+from djfast import _djfast, db
 from djfast.conf import djfast_settings
+from djfast.db.base import (
+    K_BOOL,
+    K_BYTES,
+    K_DATE,
+    K_DATETIME,
+    K_DECIMAL,
+    K_FLOAT,
+    K_INT,
+    K_OTHER,
+    K_STR,
+    K_TIME,
+    K_UUID,
+)
 
 __all__ = ["BulkDataError", "BulkInsertError", "BulkInserter", "BulkIntegrityError"]
-
-# Kinds understood by the C encoder (csrc/py/bulk.h, enum djf_bulk_kind).
-K_OTHER, K_INT, K_FLOAT, K_DECIMAL, K_BOOL, K_STR = 0, 1, 2, 3, 4, 5
-K_DATE, K_DATETIME, K_TIME, K_UUID, K_BYTES = 6, 7, 8, 9, 10
-BACKENDS = {"postgresql": 0, "sqlite": 1, "mysql": 2}
 
 # Django's own field classes whose values the C encoder prepares. A subclass keeps the fast
 # path only if it overrides none of the methods that turn a value into a parameter.
@@ -114,22 +120,19 @@ def _is_stock(field: models.Field, base: type) -> bool:
     return all(getattr(cls, m) is getattr(base, m) for m in _PREP_METHODS)
 
 
-def _fast_kind(field: models.Field, vendor: str, connection: Any) -> int:
+def _fast_kind(field: models.Field, backend: Any, connection: Any) -> int:
     """The C kind for ``field`` on this backend, or K_OTHER (Python fallback)."""
     if field.is_relation:
         if type(field) not in (models.ForeignKey, models.OneToOneField):
             return K_OTHER
-        return _fast_kind(field.target_field, vendor, connection)
+        return _fast_kind(field.target_field, backend, connection)
     for base, kind in _FAST_FIELDS:
         if isinstance(field, base):
             if not _is_stock(field, base):
                 return K_OTHER
             if kind == K_DECIMAL and not _decimal_passes_through(connection):
                 return K_OTHER  # Django 4.2 rounds with format_number on some backends
-            if kind == K_UUID and (
-                vendor == "mysql"
-                or (vendor == "sqlite" and connection.features.has_native_uuid_field)
-            ):
+            if kind == K_UUID and not backend.fast_uuid(connection):
                 return K_OTHER
             return kind
     return K_OTHER
@@ -184,40 +187,6 @@ def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
     return prep_related
 
 
-# PostgreSQL binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type,
-# with the C kind a column must have to use them.
-_PG_BINARY = {
-    "smallint": (1, K_INT),
-    "integer": (2, K_INT),
-    "bigint": (3, K_INT),
-    "double precision": (4, K_FLOAT),
-    "numeric": (5, K_DECIMAL),
-    "boolean": (6, K_BOOL),
-    "varchar": (7, K_STR),
-    "text": (7, K_STR),
-    "date": (8, K_DATE),
-    "timestamp with time zone": (9, K_DATETIME),
-    "time": (10, K_TIME),
-    "uuid": (11, K_UUID),
-    "bytea": (12, K_BYTES),
-}
-
-
-def _binary_copy_types(
-    columns: list[models.Field], kinds: list[int], connection: Any, use_tz: bool
-) -> tuple[int, ...] | None:
-    """The binary COPY type of every column, or None when one has no exact binary form
-    (JSON, intervals, custom or unknown types... then the whole table uses text COPY)."""
-    types = []
-    for field, kind in zip(columns, kinds):
-        db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
-        entry = _PG_BINARY.get(db_type)
-        if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
-            return None
-        types.append(entry[0])
-    return tuple(types)
-
-
 def _has_db_default(field: models.Field) -> bool:
     return bool(getattr(field, "has_db_default", lambda: False)()) and not field.has_default()
 
@@ -225,9 +194,6 @@ def _has_db_default(field: models.Field) -> bool:
 def _is_db_default(value: Any) -> bool:
     cls = type(value)
     return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
-
-
-_PG_NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
 
 
 class BulkInserter:
@@ -258,10 +224,7 @@ class BulkInserter:
         self.db = using or router.db_for_write(model)
         if ignore_conflicts and not self.connection.features.supports_ignore_conflicts:
             raise NotSupportedError("This database backend does not support ignoring conflicts.")
-        vendor = self.connection.vendor
-        if vendor not in BACKENDS:
-            raise NotImplementedError(f"djfast.bulk does not support the {vendor!r} backend.")
-        self.vendor = vendor
+        self._backend = db.backend(self.connection)
         self.batch_size = batch_size
         self.ignore_conflicts = bool(ignore_conflicts)
         self.atomic = bool(atomic)
@@ -272,7 +235,7 @@ class BulkInserter:
         self._atomic_cm: Any = None
         self._failure: BulkInsertError | None = None
         self._flushing = False  # a batch is being encoded/written (refuses re-entry)
-        self._mysql_max_bytes: int | None = None
+        self._max_statement_bytes: int | None = None  # MariaDB: learnt on first write
 
     @property
     def connection(self) -> Any:
@@ -329,10 +292,11 @@ class BulkInserter:
 
     def _column_config(self) -> tuple[Any, ...]:
         conn = self.connection
+        backend = self._backend
         user_pos = {f: i for i, f in enumerate(self.fields)}
         kinds, src, dcall, defaults, fallbacks, names = [], [], [], [], [], []
         for f in self.columns:
-            kinds.append(_fast_kind(f, self.vendor, conn))
+            kinds.append(_fast_kind(f, backend, conn))
             fallbacks.append(_prep_for(f, conn))
             names.append(f.name)
             now = None
@@ -357,9 +321,8 @@ class BulkInserter:
                 dcall.append(0)
                 defaults.append(f.get_default())
         use_tz = _use_tz()
-        utc_ok = self.vendor == "postgresql" or (conn.timezone_name == "UTC")
         encoder = _djfast.BulkEncoder(
-            BACKENDS[self.vendor],
+            backend.ENCODER,
             tuple(kinds),
             tuple(src),
             tuple(dcall),
@@ -369,12 +332,9 @@ class BulkInserter:
             MISSING,
             len(self.fields),
             use_tz,
-            utc_ok,
+            backend.datetimes_utc_ok(conn),
         )
-        pgtypes = None
-        if self.vendor == "postgresql":
-            pgtypes = _binary_copy_types(self.columns, kinds, conn, use_tz)
-        return (encoder, tuple(kinds), pgtypes)
+        return (encoder, tuple(kinds), backend.column_extras(self.columns, kinds, conn, use_tz))
 
     def _db_default_missing(self, field: models.Field) -> Callable[[], Any]:
         def missing() -> Any:
@@ -554,97 +514,12 @@ class BulkInserter:
         return cls(message, added=added, written=written)
 
     def _write(self, rows: list[Any], offset: int) -> None:
-        if self.vendor == "postgresql":
-            self._write_postgresql(rows, offset)
-        elif self.vendor == "sqlite":
-            self._write_sqlite(rows, offset)
-        else:
-            self._write_mysql(rows, offset)
+        self._backend.write_batch(self, rows, offset)
 
     def _table_sql(self) -> tuple[str, str]:
         qn = self.connection.ops.quote_name
         cols = ", ".join(qn(f.column) for f in self.columns)
         return qn(self.model._meta.db_table), cols
-
-    def _write_postgresql(self, rows: list[Any], offset: int) -> None:
-        from psycopg.adapt import PyFormat, Transformer
-
-        conn = self.connection
-        conn.ensure_connection()
-        tx = Transformer(conn.connection)
-
-        def dump(obj: Any) -> Any:
-            return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
-
-        encoder, _, pgtypes = self._config
-        payloads = []  # (format, payload): binary for as many rows as it can hold, then text
-        try:
-            if pgtypes is not None:
-                binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
-                if stop:
-                    payloads.append(("(FORMAT BINARY)", binary))
-                if row is not None:  # rows[stop] needs text; its values are already computed
-                    rest = [row, *rows[stop + 1 :]]
-                    payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
-            else:
-                payloads.append(("", encoder.pg_copy(rows, offset, dump)))
-        except ValueError as exc:
-            # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
-            if _PG_NUL_MESSAGE not in str(exc):
-                raise
-            raise DataError(str(exc)) from exc
-        table, cols = self._table_sql()
-        with conn.cursor() as cursor, conn.wrap_database_errors:
-            pg = cursor.cursor
-            target = table
-            if self.ignore_conflicts:
-                target = conn.ops.quote_name(f"djfast_bulk_stage_{id(self):x}")
-                pg.execute(
-                    f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
-                    f"SELECT {cols} FROM {table} WITH NO DATA"
-                )
-            for fmt, payload in payloads:
-                with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
-                    copy.write(payload)
-            if not self.ignore_conflicts:
-                return
-            stage = target
-            pg.execute(
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
-            )
-            pg.execute(f"DROP TABLE {stage}")
-
-    def _write_sqlite(self, rows: list[Any], offset: int) -> None:
-        params = self._config[0].sqlite_params(rows, offset)
-        table, cols = self._table_sql()
-        on_conflict = OnConflict.IGNORE if self.ignore_conflicts else None
-        conn = self.connection
-        insert = conn.ops.insert_statement(on_conflict=on_conflict)
-        sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(self.columns))})"
-        with conn.cursor() as cursor, conn.wrap_database_errors:
-            conn.validate_no_broken_transaction()
-            # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
-            # placeholders and tees the parameter iterator, which costs per row.
-            sqlite3.Cursor.executemany(cursor.cursor, sql, params)
-
-    def _write_mysql(self, rows: list[Any], offset: int) -> None:
-        conn = self.connection
-        with conn.cursor() as cursor:
-            if self._mysql_max_bytes is None:
-                cursor.execute("SELECT @@SESSION.max_allowed_packet")
-                packet = int(cursor.fetchone()[0])
-                # leave room for the packet header and the client's own framing
-                self._mysql_max_bytes = max(4096, min(packet, 64 * 1024 * 1024) - 1024)
-            table, cols = self._table_sql()
-            on_conflict = OnConflict.IGNORE if self.ignore_conflicts else None
-            insert = conn.ops.insert_statement(on_conflict=on_conflict)
-            prefix = f"{insert} {table} ({cols}) VALUES ".encode()
-            db = conn.connection
-            statements = self._config[0].mysql_statements(
-                rows, offset, prefix, self._mysql_max_bytes, db.string_literal, db.literal
-            )
-            for statement in statements:
-                cursor.execute(statement)
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> BulkInserter:

@@ -195,7 +195,7 @@ def test_mysql_no_backslash_escapes_is_honoured():
 @pytest.mark.django_db(databases=DBS)
 def test_mysql_statements_are_split_to_fit_the_packet_limit():
     ins = BulkInserter(BulkZoo, ["key", "title"], using="mysql", batch_size=1000)
-    ins._mysql_max_bytes = 4096  # force many statements per batch
+    ins._max_statement_bytes = 4096  # force many statements per batch
     executed = []
     conn = connections["mysql"]
     with (

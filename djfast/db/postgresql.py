@@ -1,0 +1,120 @@
+"""PostgreSQL (psycopg 3): rows in through ``COPY ... FROM STDIN``, binary where every column has
+an exact binary form and text otherwise, both payloads built in C."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DataError, models
+
+from djfast.db.base import (
+    ENCODER_POSTGRESQL,
+    K_BOOL,
+    K_BYTES,
+    K_DATE,
+    K_DATETIME,
+    K_DECIMAL,
+    K_FLOAT,
+    K_INT,
+    K_STR,
+    K_TIME,
+    K_UUID,
+)
+
+ENCODER = ENCODER_POSTGRESQL
+
+# Binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type, with the C kind
+# a column must have to use them.
+_BINARY_TYPES = {
+    "smallint": (1, K_INT),
+    "integer": (2, K_INT),
+    "bigint": (3, K_INT),
+    "double precision": (4, K_FLOAT),
+    "numeric": (5, K_DECIMAL),
+    "boolean": (6, K_BOOL),
+    "varchar": (7, K_STR),
+    "text": (7, K_STR),
+    "date": (8, K_DATE),
+    "timestamp with time zone": (9, K_DATETIME),
+    "time": (10, K_TIME),
+    "uuid": (11, K_UUID),
+    "bytea": (12, K_BYTES),
+}
+
+_NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
+
+
+def fast_uuid(connection: Any) -> bool:
+    """UUIDs go to the native uuid column as they are."""
+    return True
+
+
+def datetimes_utc_ok(connection: Any) -> bool:
+    """timestamptz takes any instant: the encoder may write aware datetimes in UTC."""
+    return True
+
+
+def column_extras(
+    columns: list[models.Field], kinds: list[int], connection: Any, use_tz: bool
+) -> tuple[int, ...] | None:
+    """The binary COPY type of every column, or None when one has no exact binary form
+    (JSON, intervals, custom or unknown types... then the whole table uses text COPY)."""
+    types = []
+    for field, kind in zip(columns, kinds):
+        db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
+        entry = _BINARY_TYPES.get(db_type)
+        if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
+            return None
+        types.append(entry[0])
+    return tuple(types)
+
+
+def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
+    """Write one batch of a BulkInserter with COPY (through a staging table for
+    ignore_conflicts)."""
+    from psycopg.adapt import PyFormat, Transformer
+
+    conn = ins.connection
+    conn.ensure_connection()
+    tx = Transformer(conn.connection)
+
+    def dump(obj: Any) -> Any:
+        return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
+
+    encoder, _, pgtypes = ins._config
+    payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+    try:
+        if pgtypes is not None:
+            binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
+            if stop:
+                payloads.append(("(FORMAT BINARY)", binary))
+            if row is not None:  # rows[stop] needs text; its values are already computed
+                rest = [row, *rows[stop + 1 :]]
+                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+        else:
+            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+    except ValueError as exc:
+        # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
+        if _NUL_MESSAGE not in str(exc):
+            raise
+        raise DataError(str(exc)) from exc
+    table, cols = ins._table_sql()
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        pg = cursor.cursor
+        target = table
+        if ins.ignore_conflicts:
+            target = conn.ops.quote_name(f"djfast_bulk_stage_{id(ins):x}")
+            pg.execute(
+                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                f"SELECT {cols} FROM {table} WITH NO DATA"
+            )
+        for fmt, payload in payloads:
+            with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
+                copy.write(payload)
+        if not ins.ignore_conflicts:
+            return
+        stage = target
+        pg.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
+        )
+        pg.execute(f"DROP TABLE {stage}")
