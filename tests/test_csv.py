@@ -500,8 +500,8 @@ def test_close_closes_the_source_generator():
 
 def test_escape_formulas_guards_text_cells_only():
     w = writer(escape_formulas=True)
-    row = ["=SUM(A1)", "+1", "-x", "@cmd", "\tx", "\rx", "safe", -5, -1.5, Decimal("-2"), ""]
-    expected_row = ["'=SUM(A1)", "'+1", "'-x", "'@cmd", "'\tx", "'\rx", "safe", -5, -1.5]
+    row = ["=SUM(A1)", "+A1", "-x", "@cmd", "\tx", "\rx", "safe", -5, -1.5, Decimal("-2"), ""]
+    expected_row = ["'=SUM(A1)", "'+A1", "'-x", "'@cmd", "'\tx", "'\rx", "safe", -5, -1.5]
     expected_row += [Decimal("-2"), ""]
     assert w.writerow(row) == stdlib_rows([expected_row], {})[0][1]
     assert writer(escape_formulas=True, quotechar="'").writerow(["=1"]) == "'''=1'\r\n"
