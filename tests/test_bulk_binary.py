@@ -198,3 +198,28 @@ def test_binary_encoder_stops_at_the_first_value_without_binary_form():
     assert row[names.index("clock")] is odd
     assert row[names.index("label")] == "from-callable"
     assert models_bulk.CALLS["label"] == 3  # rows 0, 1 and 2, once each
+
+
+@pytest.mark.parametrize(
+    ("alias", "path"),
+    [pytest.param(a.values[0], "binary", id=a.id, marks=a.marks) for a in ALIASES]
+    + [pytest.param("postgresql", "text", id="postgresql-text", marks=pytest.mark.postgresql)],
+)
+def test_negative_zero_float_is_stored_as_bulk_create_stores_it(alias, path):
+    # bulk_create sends SQL text; PostgreSQL reads "-0.0" as minus applied to 0 and stores 0.
+    # The sign is compared as text, since -0.0 == 0.0 in Python.
+    rows = [{"key": 0, "ratio": -0.0}, {"key": 1, "ratio": 0.0}, {"key": 2, "ratio": -1.5}]
+    if path == "text":  # only PostgreSQL has a text COPY path
+        paris = datetime.timezone(datetime.timedelta(hours=2))
+        rows[0]["clock"] = datetime.time(10, 30, tzinfo=paris)  # no binary form: text COPY
+
+    def signs():
+        values = BulkFast.objects.using(alias).order_by("key").values_list("ratio", flat=True)
+        return [repr(v) for v in values]
+
+    BulkFast.objects.using(alias).bulk_create([BulkFast(**r) for r in rows])
+    expected = signs()
+    BulkFast.objects.using(alias).all().delete()
+    with BulkInserter(BulkFast, using=alias) as ins:
+        ins.add_many(rows)
+    assert signs() == expected

@@ -136,6 +136,7 @@ def test_header_of_streaming_csv_is_guarded_too():
     from djfast.csv import StreamingCSV
 
     response = StreamingCSV([[" =1"]], header=["\uff1dx"], escape_formulas=True)
-    assert b"".join(response.streaming_content) == expected(["'\uff1dx"]).encode() + expected(
-        ["' =1"]
-    ).encode()
+    assert (
+        b"".join(response.streaming_content)
+        == expected(["'\uff1dx"]).encode() + expected(["' =1"]).encode()
+    )
