@@ -223,3 +223,21 @@ def test_negative_zero_float_is_stored_as_bulk_create_stores_it(alias, path):
     with BulkInserter(BulkFast, using=alias) as ins:
         ins.add_many(rows)
     assert signs() == expected
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    "offset",
+    [datetime.timedelta(hours=16), datetime.timedelta(hours=-20), datetime.timedelta(seconds=3.5)],
+)
+def test_documented_difference_unusual_utc_offsets_store_the_right_instant(offset):
+    # docs/bulk.md "Documented differences": bulk_create fails on these; djfast stores the instant.
+    from django.db import DataError
+
+    stamp = datetime.datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=datetime.timezone(offset))
+    with pytest.raises(DataError), transaction.atomic(using="postgresql"):
+        BulkFast.objects.using("postgresql").bulk_create([BulkFast(key=0, stamp=stamp)])
+    with BulkInserter(BulkFast, ["key", "stamp"], using="postgresql") as ins:
+        ins.add((0, stamp))
+    stored = BulkFast.objects.using("postgresql").get(key=0).stamp
+    assert stored == stamp and stored.utcoffset() == datetime.timedelta(0)
