@@ -438,9 +438,6 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
         kind != DJF_CSV_UCS4) {
         return DJF_EINVAL;
     }
-    if (strict && d->has_surrogate) {
-        return DJF_CSV_ESURROGATE;
-    }
     r->last_null = (flags & DJF_CSV_NULL) != 0;
     if (len == 0 && (d->options & DJF_CSV_OPT_QUOTE_EMPTY)) {
         if (d->quoting == DJF_CSV_QUOTE_NONE ||
@@ -492,13 +489,25 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
     return DJF_OK;
 }
 
+/* 1 when UTF-8 text (as djf_u8_put writes it) holds an encoded lone surrogate, ED A0..BF. Only
+ * a dialect character can put one in a row under DJF_CSV_STRICT_UTF8: field text is checked
+ * character by character. */
+static int djf_csv_has_surrogate_u8(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < n; i++) {
+        if ((unsigned char)p[i] == 0xed && (unsigned char)p[i + 1] >= 0xa0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int flags)
 {
     int rc;
 
-    if ((flags & DJF_CSV_STRICT_UTF8) && d->has_surrogate) {
-        return DJF_CSV_ESURROGATE;
-    }
     if (r->nfields > 0 && out->len == r->start) {
         if (d->quoting == DJF_CSV_QUOTE_NONE ||
             ((d->options & DJF_CSV_OPT_NULL_SINGLE) && r->last_null &&
@@ -513,7 +522,12 @@ int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int 
         memcpy(out->data + out->len + d->quote_len, d->quote_u8, d->quote_len);
         out->len += 2 * d->quote_len;
     }
-    return djf_buf_append(out, d->lineterm, d->lineterm_len);
+    rc = djf_buf_append(out, d->lineterm, d->lineterm_len);
+    if (rc == DJF_OK && (flags & DJF_CSV_STRICT_UTF8) && d->has_surrogate &&
+        djf_csv_has_surrogate_u8(out->data + r->start, out->len - r->start)) {
+        rc = DJF_CSV_ESURROGATE;
+    }
+    return rc;
 }
 
 size_t djf_csv_fmt_double(char *out, double v)

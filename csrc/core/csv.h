@@ -115,8 +115,9 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
                   const void *data, size_t len, int flags);
 
 /* Ends the row: the single-empty-field rule, then the lineterminator. Returns DJF_OK,
- * DJF_ENOMEM, DJF_EOVERFLOW, DJF_CSV_EEMPTY_FIELD or DJF_CSV_ESURROGATE (dialect characters
- * that are lone surrogates under DJF_CSV_STRICT_UTF8). */
+ * DJF_ENOMEM, DJF_EOVERFLOW, DJF_CSV_EEMPTY_FIELD or DJF_CSV_ESURROGATE (under
+ * DJF_CSV_STRICT_UTF8, when the row as written holds a dialect character that is a lone
+ * surrogate; a row whose output holds none, such as an empty row, is accepted). */
 int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int flags);
 
 #define DJF_CSV_FMT_DOUBLE_MAX 32
