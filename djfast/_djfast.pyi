@@ -149,3 +149,7 @@ class BulkEncoder:
         literal: Callable[[object], bytes],
         /,
     ) -> list[bytes]: ...
+
+# info.c: {"compiler", "optimized", "python_headers", "libraries": [{"name", "used_for",
+# "linked", "compiled", "runtime"}], "cpu": {"avx2": bool}, "key_hash"}
+def build_info() -> dict[str, Any]: ...
