@@ -75,7 +75,11 @@ def test_report_inside_a_project_shows_the_effective_settings_without_secrets(tm
     env = dict(os.environ)
     env.update(PYTHONPATH=env_path, DJANGO_SETTINGS_MODULE="proj_settings")
     out = subprocess.run(
-        [sys.executable, "-m", "djfast", "--json"], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-m", "djfast", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     settings = json.loads(out)["settings"]
     assert settings["djfast"]["COMPRESSION"]["GZIP_LEVEL"] == 9

@@ -21,7 +21,7 @@
 #endif
 
 #define DJF_STR2(x) #x
-#define DJF_STR(x) DJF_STR2(x)
+#define DJF_STR(x)  DJF_STR2(x)
 
 #if defined(__clang__)
 #define DJF_COMPILER "clang " __clang_version__
@@ -112,12 +112,12 @@ static PyObject *build_info(PyObject *module, PyObject *Py_UNUSED(ignored))
     if (libraries == NULL) {
         goto done;
     }
-    result = Py_BuildValue("{s:s,s:O,s:s,s:O,s:{s:O},s:s}", "compiler", DJF_COMPILER, "optimized",
-                           optimized ? Py_True : Py_False, "python_headers", PY_VERSION,
-                           "libraries", libraries, "cpu", "avx2", avx2 ? Py_True : Py_False,
-                           "key_hash",
-                           avx2 ? "XXH3 plain entry points; AVX2 build for long keys (vzeroupper)"
-                                : "XXH3 plain entry points; scalar/SSE2 build");
+    result =
+        Py_BuildValue("{s:s,s:O,s:s,s:O,s:{s:O},s:s}", "compiler", DJF_COMPILER, "optimized",
+                      optimized ? Py_True : Py_False, "python_headers", PY_VERSION, "libraries",
+                      libraries, "cpu", "avx2", avx2 ? Py_True : Py_False, "key_hash",
+                      avx2 ? "XXH3 plain entry points; AVX2 build for long keys (vzeroupper)"
+                           : "XXH3 plain entry points; scalar/SSE2 build");
 done:
     Py_XDECREF(libraries);
     return result;

@@ -136,7 +136,8 @@ def test_no_dependency_of_the_extension_resolves_outside_the_wheel():
     outside = {
         name: target
         for name, target in _ldd().items()
-        if not HOST_LIBS.match(Path(name).name) and not Path(target).resolve().is_relative_to(LIBS_DIR)
+        if not HOST_LIBS.match(Path(name).name)
+        and not Path(target).resolve().is_relative_to(LIBS_DIR)
     }
     assert outside == {}
 
