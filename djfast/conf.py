@@ -1,6 +1,32 @@
 """djfast settings: one optional ``DJFAST`` dict, merged with defaults and validated.
 
-Read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
+Every setting, its default and the values accepted (``python -m pydoc djfast.conf`` shows this
+text from the installed package; a bad value is the system-check error ``djfast.E001``)::
+
+    DJFAST = {
+        "COMPRESSION": {
+            "MIN_LENGTH": 200,          # int >= 0: CompressionMiddleware leaves shorter
+                                        # non-streaming bodies alone (GZipMiddleware keeps 200)
+            "GZIP_LEVEL": 6,            # int 1-9: gzip level, whole bodies and streams
+            "ZSTD_LEVEL": 3,            # int -7..22: zstd level (window capped at 8 MB)
+            "ENCODINGS": ["zstd", "gzip"],  # non-empty list of "zstd", "gzip", no repeats:
+                                        # what CompressionMiddleware offers; ties in order
+            "STREAM_CHUNK_SIZE": 65536, # int 1..64 MiB: input bytes a stream coalesces
+                                        # before it emits a compressed chunk
+        },
+        "CSV": {
+            "CHUNK_SIZE": 65536,        # int 1..64 MiB: bytes per chunk StreamingCSV yields
+        },
+        "BULK": {
+            "BATCH_SIZE": 5000,         # int 1..10,000,000: BulkInserter's default batch_size
+        },
+        "CACHE_KEY_SECRET": None,       # None, or a non-empty str/bytes: the key of the XXH3
+                                        # hash in djfast.cache.make_key; None derives it from
+                                        # SECRET_KEY
+    }
+
+Every key is optional; unknown keys are errors (a typo would otherwise be ignored). Settings are
+read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 ``override_settings(DJFAST=...)``. The same validation backs the system check
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.

@@ -8,6 +8,7 @@ q-values. See docs/compression.md. ``ConditionalGetMiddleware`` replaces
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.middleware.gzip import GZipMiddleware as DjangoGZipMiddleware
@@ -21,6 +22,8 @@ from djfast.compression import (
     compress_response,
     patch_vary_accept_encoding,
 )
+
+logger = logging.getLogger("djfast.compression")
 
 __all__ = ["CompressionMiddleware", "ConditionalGetMiddleware", "GZipMiddleware"]
 
@@ -71,7 +74,12 @@ class CompressionMiddleware(MiddlewareMixin):
         if response.has_header("Content-Encoding"):
             return response
         patch_vary_accept_encoding(response)
-        encoding = choose_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""), encodings)
+        accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        encoding = choose_encoding(accept, encodings)
         if encoding is None:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "no compression: Accept-Encoding %r accepts none of %s", accept, encodings
+                )
             return response
         return compress_response(response, encoding, self.max_random_bytes)
