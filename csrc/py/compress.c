@@ -264,6 +264,9 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddIntConstant(module, "ZSTD_MAX_WINDOW_LOG", DJF_ZSTD_MAX_WINDOW_LOG) < 0) {
         return -1;
     }
+    if (djf_compress_engines_exec(module, &st->compress) < 0) {
+        return -1;
+    }
     return djf_compress_stream_exec(module, &st->compress);
 }
 
@@ -288,4 +291,5 @@ void djf_compress_clear(djf_compress_state *st)
         st->zstd_pool[i] = NULL;
     }
     st->n_zstd = 0;
+    djf_compress_engines_clear(st);
 }
