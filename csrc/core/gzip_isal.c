@@ -57,13 +57,14 @@ djf_status djf_isal_new(int level, djf_isal **out)
         goto done;
     }
     c->level = level;
-    c->zs = malloc(sizeof(struct isal_zstream));
+    /* zeroed: ISA-L reads hash-table slots it has not written yet (valgrind) */
+    c->zs = calloc(1, sizeof(struct isal_zstream));
     if (c->zs == NULL) {
         goto done;
     }
     c->level_buf_size = level_buf_size(level);
     if (c->level_buf_size > 0) {
-        c->level_buf = malloc(c->level_buf_size);
+        c->level_buf = calloc(1, c->level_buf_size);
         if (c->level_buf == NULL) {
             goto done;
         }
