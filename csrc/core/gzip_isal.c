@@ -139,7 +139,7 @@ static djf_status run_deflate(struct isal_zstream *zs, const uint8_t *in, size_t
         int finish = last && mode == DJF_FLUSH_FINISH;
 
         /* ISA-L's next_in is not const-qualified but is only read */
-        zs->next_in = (uint8_t *)(uintptr_t)in;
+        zs->next_in = (uint8_t *)in;
         zs->avail_in = (uint32_t)take;
         zs->flush = last && mode == DJF_FLUSH_SYNC ? SYNC_FLUSH : NO_FLUSH;
         zs->end_of_stream = finish ? 1 : 0;
@@ -225,7 +225,7 @@ djf_status djf_isal_compress(djf_isal *c, djf_gzip_name name, const uint8_t *in,
     }
     djf_gzip_write_header(dst, name, xfl_level(c->level));
     reset_stream(c, 1);
-    zs->next_in = (uint8_t *)(uintptr_t)in;
+    zs->next_in = (uint8_t *)in;
     zs->avail_in = (uint32_t)n;
     zs->next_out = dst + header;
     zs->avail_out = (uint32_t)room;
