@@ -146,3 +146,10 @@ endef
 
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis
+
+# ---------------------------------------------------------------- compression engines
+# Speed against bytes for every engine and level (libdeflate, zlib, ISA-L, zstd, brotli) on the
+# bench bodies; the table in docs/compression.md comes from this.
+.PHONY: bench-engines
+bench-engines: build
+	$(VPY) benchmarks/engine_levels.py $(BENCH_ARGS)
