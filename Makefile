@@ -11,7 +11,7 @@ VPY := $(VENV)/bin/python
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev
+BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev libisal-dev libbrotli-dev
 TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd clang-14 libclang-rt-14-dev
 
 CORE_SRC := $(sort $(wildcard csrc/core/*.c))
@@ -21,7 +21,7 @@ PY_HDR := $(sort $(wildcard csrc/py/*.h))
 CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 CTEST_BIN := $(patsubst tests/c/%.c,build/ctest/%,$(CTEST_SRC))
 CTEST_ASAN := $(patsubst tests/c/%.c,build/ctest-asan/%,$(CTEST_SRC))
-CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash check 2>/dev/null)
+CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash libisal libbrotlienc libbrotlidec check 2>/dev/null)
 CCHECK_FLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror -g -Icsrc/core -Itests/c
 MEMCACHED_PORT ?= 11211
 
@@ -208,3 +208,10 @@ endef
 
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis
+
+# ---------------------------------------------------------------- compression engines
+# Speed against bytes for every engine and level (libdeflate, zlib, ISA-L, zstd, brotli) on the
+# bench bodies; the table in docs/compression.md comes from this.
+.PHONY: bench-engines
+bench-engines: build
+	$(VPY) benchmarks/engine_levels.py $(BENCH_ARGS)

@@ -45,8 +45,16 @@ def gzip_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes
 def zstd_compress(data: _Buffer, level: int, /) -> bytes:
     """One zstd frame (ZSTD_compress2), window <= 8 MB."""
 
+def isal_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes:
+    """One gzip member through ISA-L igzip (level 0-3, mtime 0); name_len and os as in
+    gzip_compress."""
+
+def brotli_compress(data: _Buffer, level: int, /) -> bytes:
+    """One brotli stream at quality level (0-11)."""
+
 class CompressStream:
-    """One gzip member (zlib) or one zstd frame fed chunk by chunk; thread-safe."""
+    """One gzip member (zlib, or ISA-L with engine="isal"), one zstd frame or one brotli stream
+    ("br") fed chunk by chunk; thread-safe."""
 
     def __new__(
         cls,
@@ -56,6 +64,7 @@ class CompressStream:
         name_len: int = -1,
         chunk_size: int = 65536,
         flush_each: bool = False,
+        engine: str = "zlib",
     ) -> CompressStream: ...
     @property
     def closed(self) -> bool: ...

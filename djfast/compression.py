@@ -1,5 +1,6 @@
-"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream) and
-zstd (libzstd), with Django's decisions kept exactly.
+"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream, or
+ISA-L igzip with ``GZIP_ENGINE = "isal"``), zstd (libzstd) and brotli (libbrotli), with
+Django's decisions kept exactly.
 
 The C kernels are in ``djfast._djfast``: ``gzip_compress`` / ``zstd_compress`` for whole bodies
 and ``CompressStream`` for streaming responses (one gzip member or one zstd frame per response).
@@ -77,8 +78,23 @@ def _settings() -> tuple[int, int, int, tuple[str, ...], int]:
 
 @on_reset
 def _forget_settings() -> None:
-    global _config
+    global _config, _engine_config
     _config = None
+    _engine_config = None
+
+
+_engine_config: tuple[bool, int, int] | None = None
+
+
+def _engine_settings() -> tuple[bool, int, int]:
+    """(GZIP_ENGINE == "isal", ISAL_LEVEL, BROTLI_LEVEL), read once."""
+    global _engine_config
+    cfg = _engine_config
+    if cfg is None:
+        c = djfast_settings.COMPRESSION
+        cfg = (c["GZIP_ENGINE"] == "isal", c["ISAL_LEVEL"], c["BROTLI_LEVEL"])
+        _engine_config = cfg
+    return cfg
 
 
 # ---------------------------------------------------------------- Accept-Encoding (RFC 9110)
@@ -202,12 +218,20 @@ def _random_name_len(max_random_bytes: int) -> int:
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
-    """A whole body as one gzip member (Django's compress_string layout) or one zstd frame."""
+    """A whole body as one gzip member (Django's compress_string layout), one zstd frame or
+    one brotli stream."""
     gzip_level, zstd_level, _, _, _ = _settings()
     if encoding == "gzip":
+        use_isal, isal_level, _ = _engine_settings()
+        if use_isal:
+            return _djfast.isal_compress(
+                content, isal_level, _random_name_len(max_random_bytes), _WHOLE_BODY_OS
+            )
         return _djfast.gzip_compress(
             content, gzip_level, _random_name_len(max_random_bytes), _WHOLE_BODY_OS
         )
+    if encoding == "br":
+        return _djfast.brotli_compress(content, _engine_settings()[2])
     return _djfast.zstd_compress(content, zstd_level)
 
 
@@ -217,12 +241,18 @@ def _new_stream(encoding: str, max_random_bytes: int, flush_each: bool) -> Any:
         # Django's compress_sequence goes through GzipFile, which writes FNAME only for a
         # non-empty name.
         name_len = _random_name_len(max_random_bytes)
+        use_isal, isal_level, _ = _engine_settings()
         return _djfast.CompressStream(
             "gzip",
-            gzip_level,
+            isal_level if use_isal else gzip_level,
             name_len=name_len if name_len > 0 else -1,
             chunk_size=chunk_size,
             flush_each=flush_each,
+            engine="isal" if use_isal else "zlib",
+        )
+    if encoding == "br":
+        return _djfast.CompressStream(
+            "br", _engine_settings()[2], chunk_size=chunk_size, flush_each=flush_each
         )
     return _djfast.CompressStream("zstd", zstd_level, chunk_size=chunk_size, flush_each=flush_each)
 

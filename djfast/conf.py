@@ -30,6 +30,11 @@ read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 ``override_settings(DJFAST=...)``. The same validation backs the system check
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.
+
+Compression engines (docs/settings.md): ``COMPRESSION["GZIP_ENGINE"]`` is "libdeflate" (whole
+bodies through libdeflate, streams through zlib at ``GZIP_LEVEL``) or "isal" (both through ISA-L
+igzip at ``COMPRESSION["ISAL_LEVEL"]``, 0-3); ``COMPRESSION["BROTLI_LEVEL"]`` (0-11) is the
+quality of ``br``; ``COMPRESSION["ENCODINGS"]`` orders "zstd", "br" and "gzip".
 """
 
 from __future__ import annotations
@@ -46,15 +51,19 @@ DEFAULTS: dict[str, Any] = {
         "MIN_LENGTH": 200,
         "GZIP_LEVEL": 6,
         "ZSTD_LEVEL": 3,
-        "ENCODINGS": ["zstd", "gzip"],
+        "ENCODINGS": ["zstd", "br", "gzip"],
         "STREAM_CHUNK_SIZE": 65536,
+        "GZIP_ENGINE": "libdeflate",
+        "ISAL_LEVEL": 1,
+        "BROTLI_LEVEL": 4,
     },
     "CSV": {"CHUNK_SIZE": 65536},
     "BULK": {"BATCH_SIZE": 5000},
     "CACHE_KEY_SECRET": None,
 }
 
-KNOWN_ENCODINGS = ("zstd", "gzip")
+KNOWN_ENCODINGS = ("zstd", "br", "gzip")
+GZIP_ENGINES = ("libdeflate", "isal")
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
 
 
@@ -80,6 +89,12 @@ def _encodings(path: str, value: Any) -> str | None:
     return None
 
 
+def _gzip_engine(path: str, value: Any) -> str | None:
+    if value not in GZIP_ENGINES:
+        return f"{path} must be one of {list(GZIP_ENGINES)}, not {value!r}."
+    return None
+
+
 def _secret(path: str, value: Any) -> str | None:
     if value is None:
         return None
@@ -95,6 +110,9 @@ VALIDATORS: dict[str, Any] = {
         "ZSTD_LEVEL": _int_in(-7, 22),
         "ENCODINGS": _encodings,
         "STREAM_CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE),
+        "GZIP_ENGINE": _gzip_engine,
+        "ISAL_LEVEL": _int_in(0, 3),
+        "BROTLI_LEVEL": _int_in(0, 11),
     },
     "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
     "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},

@@ -1,8 +1,8 @@
 """djfast middleware: drop-in replacements for Django's, with the work done in C.
 
 ``GZipMiddleware`` replaces ``django.middleware.gzip.GZipMiddleware`` (same decisions, same
-headers, same BREACH padding); ``CompressionMiddleware`` adds zstd, negotiated by Accept-Encoding
-q-values. See docs/compression.md. ``ConditionalGetMiddleware`` replaces
+headers, same BREACH padding); ``CompressionMiddleware`` adds zstd and brotli, negotiated by
+Accept-Encoding q-values. See docs/compression.md. ``ConditionalGetMiddleware`` replaces
 ``django.middleware.http.ConditionalGetMiddleware`` with XXH3-128 ETags (docs/cache.md).
 """
 
@@ -58,11 +58,13 @@ class GZipMiddleware(DjangoGZipMiddleware):
 
 
 class CompressionMiddleware(MiddlewareMixin):
-    """Compress responses with zstd or gzip, whichever the client prefers (RFC 9110 q-values,
-    ties broken by ``DJFAST["COMPRESSION"]["ENCODINGS"]``), by GZipMiddleware's rules.
+    """Compress responses with zstd, brotli (``br``) or gzip, whichever the client prefers
+    (RFC 9110 q-values, ties broken by ``DJFAST["COMPRESSION"]["ENCODINGS"]``), by
+    GZipMiddleware's rules.
 
     Bodies shorter than ``MIN_LENGTH`` are left alone. gzip output carries Django's BREACH
-    padding (``max_random_bytes``); zstd frames have no padding field and carry none.
+    padding (``max_random_bytes``); zstd frames and brotli streams have no padding field and
+    carry none.
     """
 
     max_random_bytes = _DJANGO_MAX_RANDOM_BYTES
