@@ -44,6 +44,18 @@ def gzip_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes
 def zstd_compress(data: _Buffer, level: int, /) -> bytes:
     """One zstd frame (ZSTD_compress2), window <= 8 MB."""
 
+@final
+class BodyCache:
+    """Compressed whole bodies (csrc/py/compress_cache.c): bounded by max_bytes, keyed by a
+    keyed XXH3-128 of the body (+ coding, level), hits verified byte for byte."""
+
+    def __init__(self, max_bytes: int, gzip_level: int, zstd_level: int, secret: bytes) -> None: ...
+    def compress(self, data: _Buffer, coding: int, name_len: int, os: int, /) -> bytes | None:
+        """coding 0 gzip / 1 zstd. The cached (or just admitted) body framed for this call, or
+        None: compress it the ordinary way."""
+    def stats(self) -> dict[str, int]: ...
+    def clear(self) -> None: ...
+
 class CompressStream:
     """One gzip member (zlib) or one zstd frame fed chunk by chunk; thread-safe."""
 

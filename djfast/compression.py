@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -21,7 +22,9 @@ from djfast.conf import djfast_settings, on_reset
 
 __all__ = [
     "accepts_gzip",
+    "cache_stats",
     "choose_encoding",
+    "clear_cache",
     "compress_response",
     "parse_accept_encoding",
     "patch_vary_accept_encoding",
@@ -67,8 +70,53 @@ def _settings() -> tuple[int, int, int, tuple[str, ...], int]:
 
 @on_reset
 def _forget_settings() -> None:
-    global _config
+    global _config, _body_cache, _body_cache_loaded
     _config = None
+    _body_cache = None
+    _body_cache_loaded = False
+
+
+# ---------------------------------------------------------------- compressed-body cache
+
+# Codings the cache holds, as BodyCache.compress numbers them.
+_CACHE_CODINGS = {"gzip": 0, "zstd": 1}
+_body_cache: Any = None  # a _djfast.BodyCache, or None when CACHE_BYTES is 0
+_body_cache_loaded = False
+
+
+def _load_body_cache() -> Any:
+    """The process's BodyCache, built from the settings on first use (a new one, empty, when
+    DJFAST changes). Its hash key is random per process: never derived from settings."""
+    global _body_cache, _body_cache_loaded
+    c = djfast_settings.COMPRESSION
+    cache = None
+    if c["CACHE_BYTES"]:
+        cache = _djfast.BodyCache(
+            c["CACHE_BYTES"], c["CACHE_GZIP_LEVEL"], c["CACHE_ZSTD_LEVEL"], os.urandom(32)
+        )
+    _body_cache = cache
+    _body_cache_loaded = True
+    return cache
+
+
+def cache_stats() -> dict[str, int]:
+    """Counters of this process's compressed-body cache: ``hits``, ``misses``, ``evictions``,
+    ``admissions`` (bodies stored on their second sighting), ``entries``, ``bytes`` (held now)
+    and ``max_bytes``. All zero when the cache is off."""
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is None:
+        return dict.fromkeys(
+            ("hits", "misses", "evictions", "admissions", "entries", "bytes", "max_bytes"), 0
+        )
+    stats: dict[str, int] = cache.stats()
+    return stats
+
+
+def clear_cache() -> None:
+    """Drop every cached body and first sighting (counters are kept)."""
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is not None:
+        cache.clear()
 
 
 # ---------------------------------------------------------------- Accept-Encoding (RFC 9110)
@@ -192,12 +240,21 @@ def _random_name_len(max_random_bytes: int) -> int:
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
-    """A whole body as one gzip member (Django's compress_string layout) or one zstd frame."""
+    """A whole body as one gzip member (Django's compress_string layout) or one zstd frame.
+
+    A body the cache holds (or admits now, on its second sighting) comes from the cache,
+    compressed at the cache's level; gzip output still gets this call's own padding draw."""
     gzip_level, zstd_level, _, _, _ = _settings()
+    name_len = _random_name_len(max_random_bytes) if encoding == "gzip" else -1
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is not None:
+        coding = _CACHE_CODINGS.get(encoding)
+        if coding is not None:
+            cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
     if encoding == "gzip":
-        return _djfast.gzip_compress(
-            content, gzip_level, _random_name_len(max_random_bytes), _WHOLE_BODY_OS
-        )
+        return _djfast.gzip_compress(content, gzip_level, name_len, _WHOLE_BODY_OS)
     return _djfast.zstd_compress(content, zstd_level)
 
 

@@ -4,6 +4,13 @@ Read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 ``override_settings(DJFAST=...)``. The same validation backs the system check
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.
+
+Settings (docs/settings.md has the full table):
+
+- ``COMPRESSION["CACHE_BYTES"]``: memory per process for the compressed-body cache (default
+  32 MiB; 0 turns it off). ``COMPRESSION["CACHE_GZIP_LEVEL"]`` (1-12, default 9, libdeflate)
+  and ``COMPRESSION["CACHE_ZSTD_LEVEL"]`` (-7-22, default 9): the levels cached entries are
+  compressed at, once, when a body is seen for the second time.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
         "ZSTD_LEVEL": 3,
         "ENCODINGS": ["zstd", "gzip"],
         "STREAM_CHUNK_SIZE": 65536,
+        # compressed-body cache (docs/compression.md): bytes per process, 0 turns it off
+        "CACHE_BYTES": 32 * 1024 * 1024,
+        "CACHE_GZIP_LEVEL": 9,
+        "CACHE_ZSTD_LEVEL": 9,
     },
     "CSV": {"CHUNK_SIZE": 65536},
     "BULK": {"BATCH_SIZE": 5000},
@@ -30,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
 
 KNOWN_ENCODINGS = ("zstd", "gzip")
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
+MAX_CACHE_BYTES = 2**40
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str, Any], str | None]:
@@ -69,6 +81,9 @@ VALIDATORS: dict[str, Any] = {
         "ZSTD_LEVEL": _int_in(-7, 22),
         "ENCODINGS": _encodings,
         "STREAM_CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE),
+        "CACHE_BYTES": _int_in(0, MAX_CACHE_BYTES),
+        "CACHE_GZIP_LEVEL": _int_in(1, 12),  # libdeflate levels: entries are whole bodies
+        "CACHE_ZSTD_LEVEL": _int_in(-7, 22),
     },
     "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
     "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},
