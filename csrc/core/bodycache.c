@@ -73,15 +73,15 @@ int djf_bodycache_may_store(const djf_bodycache *c, size_t body_len)
 /* Unlinks e from the LRU list. */
 static void lru_unlink(djf_bodycache *c, djf_bc_entry *e)
 {
-    if (e->prev != NULL) {
-        e->prev->next = e->next;
-    } else {
+    if (c->mru == e) {
         c->mru = e->next;
-    }
-    if (e->next != NULL) {
-        e->next->prev = e->prev;
     } else {
+        e->prev->next = e->next;
+    }
+    if (c->lru == e) {
         c->lru = e->prev;
+    } else {
+        e->next->prev = e->prev;
     }
     e->prev = NULL;
     e->next = NULL;
@@ -131,10 +131,10 @@ static void maybe_grow(djf_bodycache *c)
     djf_bc_entry **nb = NULL;
     djf_bc_entry *e = NULL;
 
-    if (c->n_buckets != 0 && (c->count < c->n_buckets || n > SIZE_MAX / sizeof(*nb))) {
+    if (c->n_buckets != 0 && (c->count < c->n_buckets || n > SIZE_MAX / sizeof(djf_bc_entry *))) {
         return;
     }
-    nb = calloc(n, sizeof(*nb));
+    nb = calloc(n, sizeof(djf_bc_entry *));
     if (nb == NULL) {
         return;
     }
