@@ -325,6 +325,17 @@ async def acompress_iterator(
 # they go straight into the mapping's store, ``(name, value)`` under the lower-cased name, as
 # __setitem__ would put them. _probe_fast_headers() checks that layout once at import on the
 # installed Django; if it ever differs, the public API is used.
+#
+# Likewise HttpResponse.content's setter (type checks, make_bytes) is replaced, for a response
+# whose class keeps HttpResponse's own ``content`` property, by what it does with bytes: a
+# one-item ``_container`` and the cached ``text`` dropped. The probe sets content both ways on
+# two equal responses and requires identical instance state, so a Django whose setter does
+# anything more is detected.
+
+
+def _set_content_fast(response: Any, content: bytes) -> None:
+    response._container = [content]
+    response.__dict__.pop("text", None)
 
 
 def _probe_fast_headers() -> bool:
@@ -338,13 +349,25 @@ def _probe_fast_headers() -> bool:
         store["content-encoding"] = ("Content-Encoding", "gzip")
         ok = response["content-encoding"] == "gzip" and response.has_header("Content-Encoding")
         ok = ok and list(response.items())[-1] == ("Content-Encoding", "gzip")
-        response.content = b"other"
-        return ok and HttpResponse.content.fset is not None and response.content == b"other"
-    except Exception:
+        public, fast = HttpResponse(b"probe"), HttpResponse(b"probe")
+        for r in (public, fast):
+            getattr(r, "text", None)  # Django 5: fill the cached property the setter drops
+        public.content = b"other"
+        _set_content_fast(fast, b"other")
+        same_state = {k: v for k, v in vars(public).items() if k != "headers"} == {
+            k: v for k, v in vars(fast).items() if k != "headers"
+        }
+        return ok and same_state and fast.content == b"other"
+    except Exception:  # any surprise means: use the public API
         return False
 
 
 _FAST_HEADERS = _probe_fast_headers()
+_STOCK_CONTENT: Any = None
+if _FAST_HEADERS:
+    from django.http import HttpResponse as _HttpResponse
+
+    _STOCK_CONTENT = vars(_HttpResponse)["content"]
 
 
 def whole_body_fast_path(response: Any) -> bool:
@@ -359,7 +382,10 @@ def compress_whole(response: Any, content: bytes, encoding: str, max_random_byte
     compressed = compress_body(content, encoding, max_random_bytes)
     if len(compressed) >= len(content):
         return response
-    response.content = compressed
+    if type(response).content is _STOCK_CONTENT:
+        _set_content_fast(response, compressed)
+    else:
+        response.content = compressed  # a subclass's own setter (SimpleTemplateResponse...)
     store = response.headers._store
     store["content-length"] = ("Content-Length", str(len(compressed)))
     etag = store.get("etag")
