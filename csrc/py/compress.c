@@ -75,16 +75,28 @@ static struct libdeflate_compressor *take_deflate(djf_compress_state *st, int le
 static void put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
 {
     if (st->n_deflate == DJF_COMPRESS_POOL) {
+        int i;
+
         libdeflate_free_compressor(st->deflate_pool[0]);
-        memmove(st->deflate_pool, st->deflate_pool + 1,
-                sizeof(st->deflate_pool[0]) * (DJF_COMPRESS_POOL - 1));
-        memmove(st->deflate_level, st->deflate_level + 1,
-                sizeof(st->deflate_level[0]) * (DJF_COMPRESS_POOL - 1));
+        for (i = 1; i < DJF_COMPRESS_POOL; i++) {
+            st->deflate_pool[i - 1] = st->deflate_pool[i];
+            st->deflate_level[i - 1] = st->deflate_level[i];
+        }
         st->n_deflate--;
     }
     st->deflate_pool[st->n_deflate] = c;
     st->deflate_level[st->n_deflate] = level;
     st->n_deflate++;
+}
+
+struct libdeflate_compressor *djf_compress_take_deflate(djf_compress_state *st, int level)
+{
+    return take_deflate(st, level);
+}
+
+void djf_compress_put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
+{
+    put_deflate(st, c, level);
 }
 
 struct ZSTD_CCtx_s *djf_compress_take_zstd(djf_compress_state *st)
@@ -271,7 +283,8 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddIntConstant(module, "ZSTD_MAX_WINDOW_LOG", DJF_ZSTD_MAX_WINDOW_LOG) < 0) {
         return -1;
     }
-    if (djf_compress_engines_exec(module, &st->compress) < 0) {
+    if (djf_compress_engines_exec(module, &st->compress) < 0 ||
+        djf_compress_cache_exec(module, &st->compress) < 0) {
         return -1;
     }
     return djf_compress_stream_exec(module, &st->compress);
@@ -280,6 +293,7 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
 int djf_compress_traverse(djf_compress_state *st, visitproc visit, void *arg)
 {
     Py_VISIT(st->stream_type);
+    Py_VISIT(st->body_cache_type);
     return 0;
 }
 
@@ -288,6 +302,7 @@ void djf_compress_clear(djf_compress_state *st)
     int i;
 
     Py_CLEAR(st->stream_type);
+    Py_CLEAR(st->body_cache_type);
     for (i = 0; i < st->n_deflate; i++) {
         libdeflate_free_compressor(st->deflate_pool[i]);
         st->deflate_pool[i] = NULL;
