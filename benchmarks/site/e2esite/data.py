@@ -16,12 +16,13 @@ from typing import Any
 FIRST = ["Ada", "Grace", "Linus", "Guido", "Barbara", "Ken", "Margaret", "Dennis", "Frances"]
 LAST = ["Lovelace", "Hopper", "Torvalds", "van Rossum", "Liskov", "Thompson", "Hamilton", "Allen"]
 STATUS = ["paid", "pending", "shipped", "refunded"]
-WORDS = (
-    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut "
-    "labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris "
-    "nisi aliquip ex ea commodo consequat duis aute irure in reprehenderit voluptate velit esse "
-    "cillum fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt culpa qui "
-    "officia deserunt mollit anim id est laborum café naïve, \"quoted\""
+WORDS = (  # noqa: SIM905 (prose, split once)
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua enim ad minim veniam quis nostrud "
+    "exercitation ullamco laboris nisi aliquip ex ea commodo consequat duis aute irure in "
+    "reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint "
+    "occaecat cupidatat non proident sunt culpa qui officia deserunt mollit anim id est "
+    'laborum café naïve, "quoted"'
 ).split()
 
 PAGE_ROWS = 385  # orders on the HTML page: about 112 KB rendered
@@ -91,3 +92,11 @@ def small_payload() -> dict[str, Any]:
     """About 2 KB once serialised by JsonResponse."""
     items = [_item(row) for row in make_rows(SMALL_JSON_ITEMS, seed=2)]
     return {"count": len(items), "results": items}
+
+
+def bulk_payload(rows: list[tuple[Any, ...]]) -> bytes:
+    """The JSON body the bulk POST endpoint takes, for ``rows`` as make_rows gives them."""
+    out = []
+    for r in rows:
+        out.append([r[0], r[1], r[2], str(r[3]), r[4], r[5].isoformat(), r[6].isoformat(), *r[7:]])
+    return json.dumps({"rows": out}).encode()

@@ -47,9 +47,12 @@ def prepare_database() -> None:
         return
     import psycopg
 
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres",
-                         autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
+    ) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone()
         if not found:
             conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
@@ -61,7 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "e2esite.settings")
     import django
-
     from django.conf import settings
 
     settings.DATABASES  # noqa: B018 (settings are read before the database is prepared)

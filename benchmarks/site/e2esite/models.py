@@ -41,4 +41,15 @@ class Upload(models.Model):
         app_label = "e2esite"
 
 
-FIELDS = ["number", "customer", "email", "total", "ratio", "placed", "day", "note", "status", "active"]
+FIELDS = [
+    "number",
+    "customer",
+    "email",
+    "total",
+    "ratio",
+    "placed",
+    "day",
+    "note",
+    "status",
+    "active",
+]

@@ -135,11 +135,3 @@ def bulk(request: Any) -> HttpResponse:
     else:
         count = len(Upload.objects.bulk_create([Upload(**dict(zip(FIELDS, r))) for r in rows]))
     return JsonResponse({"inserted": count})
-
-
-def bulk_payload(rows: list[tuple[Any, ...]]) -> bytes:
-    """The JSON body the bulk endpoint takes, for ``rows`` as data.make_rows gives them."""
-    out = []
-    for r in rows:
-        out.append([r[0], r[1], r[2], str(r[3]), r[4], r[5].isoformat(), r[6].isoformat(), *r[7:]])
-    return json.dumps({"rows": out}).encode()
