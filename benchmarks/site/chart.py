@@ -12,9 +12,11 @@ LEFT, BAR_W, ROW_H, TOP = 300, 430, 18, 60
 def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     configs = [c for c in dict.fromkeys(r["config"] for r in records) if c != "django"]
     rows: list[tuple[str, str, list[dict[str, Any]]]] = []  # (server, label, records)
+    base: dict[str, Any] = {}
     for r in records:
         if r["config"] == "django":
             rows.append((r["server"], f"{r['label']} · {r['client']}", []))
+            base = r
         elif rows:
             rows[-1][2].append(r)
     scale_max = max([2.0] + [r["ratio"] or 0 for r in records]) * 1.05
@@ -38,7 +40,11 @@ def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                 f'<rect x="{LEFT}" y="{y + 2}" width="{w:.1f}" height="{ROW_H - 4}" fill="{colour}">'
                 f"<title>{escape(rec['config'])}: {rec['rps']:,.1f} req/s</title></rect>"
             )
-            note = f"{ratio:.2f}x  {rec['rps']:,.0f} req/s, {rec['encoding']} {rec['bytes']:,} B"
+            note = (
+                f"{ratio:.2f}x  {rec['rps']:,.0f} req/s, {rec['encoding']} {rec['bytes']:,} B "
+                f"(Django {base.get('rps', 0):,.0f} req/s, {base.get('encoding', '?')} "
+                f"{base.get('bytes', 0):,} B)"
+            )
             if rec["errors"]:
                 note += f", {rec['errors']} errors"
             parts.append(f'<text x="{LEFT + w + 4:.1f}" y="{y + 12}">{escape(note)}</text>')
@@ -67,7 +73,7 @@ def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"make bench-e2e: req/s relative to stock Django (gunicorn + wrk on 127.0.0.1, "
         f"{meta['seconds_per_run']:g} s x {meta['repeats']} runs, median)"
     )
-    width = LEFT + BAR_W + 330
+    width = LEFT + BAR_W + 480
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
