@@ -164,9 +164,10 @@ HEADER = (
 
 def format_row(r: dict[str, Any]) -> str:
     ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+    rps = f"{r['rps']:,.1f}" if r["rps"] >= 10 else f"{r['rps']:.3f}"
     return (
         f"{r['server']:<8} {r['label']:<24} {r['client']:<8} {r['config']:<8} {r['encoding']:<8} "
-        f"{r['rps']:>9,.1f} {ratio:>13} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+        f"{rps:>9} {ratio:>13} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
         f"{r['bytes']:>10,} {r['errors']:>6}"
     )
 

@@ -9,6 +9,10 @@ COLOURS = ["#2f6fb0", "#d9822b", "#3c9a5f", "#9b59b6", "#c0392b"]
 LEFT, BAR_W, ROW_H, TOP = 300, 430, 18, 60
 
 
+def rate(rps: float) -> str:
+    return f"{rps:,.0f}" if rps >= 10 else f"{rps:.2g}"
+
+
 def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     configs = [c for c in dict.fromkeys(r["config"] for r in records) if c != "django"]
     rows: list[tuple[str, str, list[dict[str, Any]]]] = []  # (server, label, records)
@@ -41,8 +45,8 @@ def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                 f"<title>{escape(rec['config'])}: {rec['rps']:,.1f} req/s</title></rect>"
             )
             note = (
-                f"{ratio:.2f}x  {rec['rps']:,.0f} req/s, {rec['encoding']} {rec['bytes']:,} B "
-                f"(Django {base.get('rps', 0):,.0f} req/s, {base.get('encoding', '?')} "
+                f"{ratio:.2f}x  {rate(rec['rps'])} req/s, {rec['encoding']} {rec['bytes']:,} B "
+                f"(Django {rate(base.get('rps', 0))} req/s, {base.get('encoding', '?')} "
                 f"{base.get('bytes', 0):,} B)"
             )
             if rec["errors"]:
