@@ -184,10 +184,29 @@ def format_table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def render(json_path: str) -> int:
+    """Print the table of a saved run and write its chart beside it (.svg)."""
+    import chart
+
+    with open(json_path) as f:
+        saved = json.load(f)
+    print(format_table(saved["results"]))
+    svg_path = os.path.splitext(json_path)[0] + ".svg"
+    with open(svg_path, "w") as f:
+        f.write(chart.svg(saved["results"], saved["meta"]))
+    print(f"wrote {svg_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="end-to-end benchmark under gunicorn and wrk")
     parser.add_argument("--smoke", action="store_true", help="a second per run; assert 0 errors")
+    parser.add_argument(
+        "--render", metavar="JSON", help="print the table of a saved run, redraw its SVG"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        return render(args.render)
     smoke = args.smoke
     opts = argparse.Namespace(
         seconds=env_float("E2E_SECONDS", 1 if smoke else 5),
