@@ -11,6 +11,7 @@ worker's peak RSS during the soak exceeds its peak during the warm-up by more th
 
 Environment: SOAK_SECONDS, SOAK_WARMUP, SOAK_CONNECTIONS (default 4), SOAK_CSV_ROWS (default
 2000), SOAK_BULK_ROWS (rows per POST, default 500), SOAK_RSS_MB, SOAK_JSON (result file),
+SOAK_KINDS (a comma list of request kinds from lua/soak.lua, to find what grows),
 E2E_DJFAST (the DJFAST setting, JSON), E2E_DB.
 """
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": conns,
         "threads": conns,
         "script": script,
-        "script_args": [str(body_file), str(csv_rows)],
+        "script_args": [str(body_file), str(csv_rows), os.environ.get("SOAK_KINDS", "")],
     }
     sampler = RssSampler(server)
     try:

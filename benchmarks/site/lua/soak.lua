@@ -1,6 +1,7 @@
 -- wrk script for make soak: every connection cycles through a mix of requests (gzip and zstd
 -- clients, the CSV export, bulk POSTs) and the non-2xx answers are counted per kind.
--- Run with as many threads as connections. Arguments (after --): the bulk POST body file, rows per CSV export.
+-- Run with as many threads as connections. Arguments (after --): the bulk POST body file, rows
+-- per CSV export, and optionally a comma list of the kinds to send (default: all).
 local kinds = {}
 local reqs = {}
 counts = {}  -- globals: done() reads them from each thread
@@ -32,13 +33,17 @@ function init(args)
     { "bulk-post", "POST", "/bulk/",
       { ["Content-Type"] = "application/json", ["Accept-Encoding"] = "gzip" }, bulk_body },
   }
-  for i, m in ipairs(mix) do
-    kinds[i] = m[1]
-    reqs[i] = wrk.format(m[2], m[3], m[4], m[5])
-    counts[m[1]] = 0
-    bad[m[1]] = 0
+  local only = args[3] or ""
+  for _, m in ipairs(mix) do
+    if only == "" or string.find("," .. only .. ",", "," .. m[1] .. ",", 1, true) then
+      table.insert(kinds, m[1])
+      table.insert(reqs, wrk.format(m[2], m[3], m[4], m[5]))
+      counts[m[1]] = 0
+      bad[m[1]] = 0
+    end
   end
-  idx = math.random(#mix) - 1
+  assert(#reqs > 0, "no request kind selected")
+  idx = math.random(#reqs) - 1
 end
 
 function request()
