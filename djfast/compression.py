@@ -65,6 +65,7 @@ def _log_whole(encoding: str, content: bytes, compressed: bytes) -> None:
         ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
     )
 
+
 # Django's re_accepts_gzip, compiled eagerly: its lazy wrapper costs about 1 us per search.
 _accepts_gzip_re = re.compile(r"\bgzip\b")
 # django.utils.cache.cc_delim_re, compiled eagerly.
