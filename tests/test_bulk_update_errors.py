@@ -44,7 +44,7 @@ def assert_no_stage(alias: str, owner: object) -> None:
             cursor.execute(catalogue)
             assert cursor.fetchall() == []
     name = conn.ops.quote_name(f"djfast_stage_{id(owner):x}")
-    with pytest.raises(Exception, match="(?i)exist|no such table"), transaction.atomic(alias):
+    with pytest.raises(Exception, match=r"(?i)exist|no such table"), transaction.atomic(alias):
         conn.cursor().execute(f"SELECT 1 FROM {name}")
     assert BulkPlain.objects.using(alias).count() >= 0  # the connection still works
 
@@ -149,7 +149,10 @@ def test_interrupt_from_the_row_iterator_rolls_back(alias):
         yield from [(pks[0], 10), (pks[1], 11), (pks[2], 12)]
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt), BulkUpdater(BulkPlain, ["qty"], batch_size=2, using=alias) as upd:
+    with (
+        pytest.raises(KeyboardInterrupt),
+        BulkUpdater(BulkPlain, ["qty"], batch_size=2, using=alias) as upd,
+    ):
         upd.add_many(rows())
     assert table(alias) == before
     assert_no_stage(alias, upd)
