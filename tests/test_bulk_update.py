@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import F
+from django.utils import timezone
 
 from djfast.bulk import BulkUpdater
 from tests.test_bulk_data import (
@@ -259,3 +260,26 @@ def test_sqlite_matched_counts_on_a_connection_of_its_own():
         upd.add_many([(pk, 1) for pk in pks] + [(10**9, 1)])
     assert upd.matched == 6
     assert connections["default"].vendor == "sqlite"
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_naive_and_aware_datetimes_under_another_current_time_zone(alias):
+    # naive values go through DateTimeField.get_db_prep_save (current time zone), as in
+    # bulk_update; aware ones are stored as the same instant
+    authors, uauthors = make_related(alias)
+    stamps = [datetime.datetime(2024, 3, 31, 2, 30), datetime.datetime(2024, 7, 1, 12, 0)]
+    stamps += DATETIMES[:4]
+    fields = ["stamp", "day"]
+    with timezone.override("Europe/Paris"):
+        objs = seeded(alias, authors, uauthors, len(stamps))
+        for obj, stamp in zip(objs, stamps):
+            obj.stamp, obj.day = stamp, stamp.date()
+        quiet(BulkZoo.objects.using(alias).bulk_update, objs, fields)
+        expected = table(alias, fields)
+        objs = seeded(alias, authors, uauthors, len(stamps))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            with BulkUpdater(BulkZoo, fields, using=alias) as upd:
+                upd.add_many([(o.pk, s, s.date()) for o, s in zip(objs, stamps)])
+    assert any("received a naive datetime" in str(w.message) for w in caught)  # as Django
+    assert table(alias, fields) == expected
