@@ -233,6 +233,7 @@ static int djf_feed_field(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
         break;
     case DJF_FEED_UUID:
         n = djf_copy_fmt_uuid(text, data, len);
+        number = 1; /* uuid.UUID has __int__: csv counts it as a number */
         break;
     default:
         break;

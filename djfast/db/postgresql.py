@@ -244,13 +244,15 @@ def csv_read(plan: Any, feed: Any) -> Any:
     def result_error(res: Any) -> Exception:
         return pgerrors.error_from_result(res, encoding=encoding)
 
+    copying = False  # libpq is in the COPY OUT state
+
     def drain() -> Any:
         """Reads what is left of the COPY and its results; returns the first error result."""
+        nonlocal copying
         error = None
-        while True:
+        while copying:
             nbytes, _ = pgconn.get_copy_data(0)
-            if nbytes < 0:
-                break
+            copying = nbytes >= 0
         while (res := pgconn.get_result()) is not None:
             if error is None and res.status == ExecStatus.FATAL_ERROR:
                 error = res
@@ -263,16 +265,19 @@ def csv_read(plan: Any, feed: Any) -> Any:
             error = drain() if res is not None else None
             if res is not None and res.status == ExecStatus.FATAL_ERROR:
                 error = res
+            finished = True
             with conn.wrap_database_errors:
                 raise result_error(error) if error is not None else RuntimeError(
                     "COPY TO STDOUT did not start"
                 )
+        copying = True
         msgs: list[Any] = []
         size = 0
         get = pgconn.get_copy_data
         while True:
             nbytes, data = get(0)
             if nbytes < 0:
+                copying = False
                 break
             msgs.append(data)
             size += nbytes
