@@ -252,3 +252,56 @@ def test_inside_atomic(alias):
         CsvAuthor.objects.using(alias).create(name="in the transaction")
         both(CsvAuthor.objects.using(alias).order_by("id").values_list("name"))
         assert CsvAuthor.objects.using(alias).count() == 2
+
+
+PG_EXPRESSIONS = [
+    "numeric '0.00000010'",
+    "numeric '0.0000000'",
+    "numeric '-123456789012345678901234567890.000001'",
+    "numeric 'NaN'",
+    "numeric '1e300'",
+    "real '0.1'",
+    "double precision 'NaN'",
+    "interval '1 day 02:03:04.5'",
+    "ARRAY[1, 2, NULL]",
+    "ARRAY['a,b', 'c\"d']",
+    "jsonb '{\"a\": [1, 2.50, \"x\"]}'",
+    "json '{\"b\" :  1}'",
+    "inet '10.0.0.1/8'::text",
+    "bytea '\\x00ff'",
+    "true",
+    "'x'::char(5)",
+    "time with time zone '10:00:00+02'",
+    "timestamp '2024-02-29 12:00:00.5'",
+    "timestamp 'infinity'::text",
+    "date '0001-01-01'",
+    "'12:00'::time",
+    "int4range(1, 5)",
+    "money '12.50'",
+    "point(1, 2)",
+    "xml '<a>b</a>'",
+]
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_postgresql_types_through_extra_select(use_tz):
+    zoo_rows("postgresql", 5)
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="America/New_York" if not use_tz else "UTC"):
+        for expr in [*PG_EXPRESSIONS, "timestamptz '2024-03-10 06:30:00+00'"]:
+            qs = CsvZoo.objects.using("postgresql").order_by("key")
+            both(qs.extra(select={"v": expr}).values_list("key", "v"))
+
+
+@pytest.mark.postgresql
+def test_postgresql_out_of_range_values_fail_as_the_orm_does():
+    from django.db import DataError
+
+    qs = CsvZoo.objects.using("postgresql").order_by("key")
+    CsvZoo.objects.using("postgresql").create(key=1)
+    for expr in ["date 'infinity'", "timestamp '0044-03-15 BC'", "timestamptz 'infinity'"]:
+        sel = qs.extra(select={"v": expr}).values_list("key", "v")
+        with pytest.raises(DataError):
+            list(StreamingCSV(sel, native=False))
+        with pytest.raises(DataError):
+            list(StreamingCSV(sel))
