@@ -38,8 +38,8 @@ class Plan:
 
     ``columns``: per output column, ``(converters, expression)`` as Django's compiler applies
     them (empty converters when there are none). ``formats``: column index -> callable(value)
-    -> value, applied after the converters (per-column formats); read defensively, as it may be
-    empty or absent.
+    -> value, applied after the converters to each non-NULL value (per-column formats); read
+    defensively, as it may be empty or absent.
     """
 
     def __init__(self, connection: Any, sql: str, params: Any, columns: list[Any], path: str):
@@ -65,7 +65,7 @@ class Plan:
         def convert(value: Any) -> Any:
             for conv in convs:
                 value = conv(value, expression, connection)
-            return value if fmt is None else fmt(value)
+            return value if fmt is None or value is None else fmt(value)
 
         return convert
 
