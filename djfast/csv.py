@@ -148,7 +148,9 @@ def _label(model: Any, name: str) -> str:
     return str(verbose) if verbose is not None else name
 
 
-def _queryset_source(qs: QuerySet, header: Any, fields: Sequence[str] | None) -> tuple[QuerySet, Any]:
+def _queryset_source(
+    qs: QuerySet, header: Any, fields: Sequence[str] | None
+) -> tuple[QuerySet, Any]:
     """The values_list QuerySet an export reads, and its header row."""
     from django.db.models.query import ModelIterable, NamedValuesListIterable, ValuesListIterable
 

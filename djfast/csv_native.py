@@ -30,7 +30,7 @@ __all__ = ["Plan", "chunks", "log_path", "plan"]
 logger = logging.getLogger("djfast.csv")
 
 FETCH_ROWS = 5000  # rows per raw cursor batch (SQLite, MariaDB)
-COPY_BYTES = 262144  # binary COPY bytes handed to C at a time (PostgreSQL)
+COPY_BYTES = 65536  # binary COPY bytes handed to C at a time (PostgreSQL)
 
 
 class Plan:
@@ -75,7 +75,9 @@ class Plan:
         return convs if any(c is not None for c in convs) else None
 
 
-def plan(qs: Any, formats: dict[int, Callable[[Any], Any]] | None = None) -> tuple[Plan | None, str]:
+def plan(
+    qs: Any, formats: dict[int, Callable[[Any], Any]] | None = None
+) -> tuple[Plan | None, str]:
     """Compile a values_list QuerySet for a native read: ``(plan, "")`` or ``(None, reason)``."""
     alias = qs.db
     connection = connections[alias]

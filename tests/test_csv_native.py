@@ -27,15 +27,19 @@ ALIASES = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
     pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
 ]
-NATIVE = {"default": "native-sqlite", "postgresql": "native-postgresql-copy", "mysql": "native-mysql"}
+NATIVE = {
+    "default": "native-sqlite",
+    "postgresql": "native-postgresql-copy",
+    "mysql": "native-mysql",
+}
 
 pytestmark = pytest.mark.django_db(databases=DBS)
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 TEXTS = [
     "plain",
     "",
-    "comma, quote \" and\nnewline\r\n",
+    'comma, quote " and\nnewline\r\n',
     "日本語 ünïcödé",
     "emoji 🎉 astral",
     "=1+2 formula",
@@ -49,7 +53,7 @@ TEXTS = [
 
 def zoo_rows(alias: str, n: int = 40) -> list[CsvZoo]:
     vendor = connections[alias].vendor
-    author = CsvAuthor.objects.using(alias).create(name="Zoë, \"the\" author")
+    author = CsvAuthor.objects.using(alias).create(name='Zoë, "the" author')
     floats = [0.0, -0.0, 1.5, 0.1, 1e-7, 123456789.123, 1e16, 2.0**-1074, 1.7976931348623157e308]
     if vendor == "postgresql":
         floats += [float("inf"), float("-inf")]
@@ -95,15 +99,19 @@ def zoo_rows(alias: str, n: int = 40) -> list[CsvZoo]:
                 url=f"https://example.com/{i}?a=1,b=2" if full else None,
                 path=f"/tmp/file{i}.txt" if full else None,
                 upload=f"uploads/f{i}.csv" if full else None,
-                day=[datetime.date(2000, 2, 29), datetime.date(1, 1, 1), datetime.date(9999, 12, 31)][
-                    i % 3
-                ]
+                day=[
+                    datetime.date(2000, 2, 29),
+                    datetime.date(1, 1, 1),
+                    datetime.date(9999, 12, 31),
+                ][i % 3]
                 if full and vendor != "mysql"
                 else (datetime.date(2024, 1, i % 28 + 1) if full else None),
                 stamp=stamps[i % len(stamps)] if full else None,
-                clock=[datetime.time(0, 0), datetime.time(23, 59, 59, 999999), datetime.time(12, 0, 0, 5)][
-                    i % 3
-                ]
+                clock=[
+                    datetime.time(0, 0),
+                    datetime.time(23, 59, 59, 999999),
+                    datetime.time(12, 0, 0, 5),
+                ][i % 3]
                 if full
                 else None,
                 uid=uuid.UUID(int=i * 7919 + 1) if full else None,
@@ -174,16 +182,17 @@ def test_expressions_joins_distinct_slicing(alias):
     qs = CsvZoo.objects.using(alias)
     both(qs.order_by("key").values_list("key", "author__name", Upper("title")))
     both(
-        qs.order_by("key").annotate(twice=F("key") * 2, tag=Concat("slug", Value("-x"))).values_list(
-            "key", "twice", "tag"
-        )
+        qs.order_by("key")
+        .annotate(twice=F("key") * 2, tag=Concat("slug", Value("-x")))
+        .values_list("key", "twice", "tag")
     )
     both(qs.order_by("-key")[5:17].values_list("key", "title"))
     both(qs.values_list("flag", flat=True).distinct().order_by("flag"))
     both(
-        CsvAuthor.objects.using(alias).annotate(n=Count("csvzoo")).order_by("id").values_list(
-            "name", "n"
-        )
+        CsvAuthor.objects.using(alias)
+        .annotate(n=Count("csvzoo"))
+        .order_by("id")
+        .values_list("name", "n")
     )
     both(qs.filter(title__contains="%").values_list("key"))  # a literal % in the SQL
 
@@ -265,7 +274,7 @@ PG_EXPRESSIONS = [
     "interval '1 day 02:03:04.5'",
     "ARRAY[1, 2, NULL]",
     "ARRAY['a,b', 'c\"d']",
-    "jsonb '{\"a\": [1, 2.50, \"x\"]}'",
+    'jsonb \'{"a": [1, 2.50, "x"]}\'',
     "json '{\"b\" :  1}'",
     "inet '10.0.0.1/8'::text",
     "bytea '\\x00ff'",
@@ -305,3 +314,209 @@ def test_postgresql_out_of_range_values_fail_as_the_orm_does():
             list(StreamingCSV(sel, native=False))
         with pytest.raises(DataError):
             list(StreamingCSV(sel))
+
+
+# ------------------------------------------------------------------ streaming and resources
+
+
+@pytest.fixture
+def keep_connections():
+    """response.close() sends request_finished; Django's test client reconnects the
+    close_old_connections receiver after each request, which would close a connection left in
+    a transaction. The tests here check the connection itself, so keep it open."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    was = signals.request_finished.disconnect(close_old_connections)
+    yield
+    if was:
+        signals.request_finished.connect(close_old_connections)
+
+
+def many_authors(alias: str, n: int) -> None:
+    CsvAuthor.objects.using(alias).bulk_create(
+        [CsvAuthor(name=f'author {i}, "{i % 7}"') for i in range(n)], batch_size=2000
+    )
+
+
+@pytest.mark.postgresql
+def test_postgresql_chunks_leave_while_copy_is_reading(monkeypatch):
+    from psycopg.pq import TransactionStatus
+
+    from djfast import csv_native
+
+    monkeypatch.setattr(csv_native, "COPY_BYTES", 2000)
+    many_authors("postgresql", 3000)
+    qs = CsvAuthor.objects.using("postgresql").order_by("id").values_list("id", "name")
+    response = StreamingCSV(qs, chunk_size=1000)
+    stream = iter(response)
+    first = next(stream)
+    assert 1000 <= len(first) < 4000
+    pgconn = connections["postgresql"].connection.pgconn
+    try:
+        assert pgconn.transaction_status == TransactionStatus.ACTIVE  # the COPY still runs
+    finally:
+        rest = b"".join(stream)
+    assert first + rest == b"".join(StreamingCSV(qs, native=False))
+    response.close()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(databases=DBS, transaction=True)  # autocommit, as in a view
+@pytest.mark.parametrize("in_atomic", [False, True])
+def test_postgresql_disconnect_cancels_the_copy_and_the_connection_stays_usable(
+    in_atomic, keep_connections
+):
+    """A client disconnect closes the response after the first chunk: the COPY (which would
+    take ~10 s of pg_sleep) is cancelled and the next query on the same connection works."""
+    many_authors("postgresql", 20000)
+    alias = "postgresql"
+    conn = connections[alias]
+    qs = (
+        CsvAuthor.objects.using(alias)
+        .order_by("id")
+        .extra(select={"nap": "pg_sleep(0.0005)"})
+        .values_list("id", "name", "nap")
+    )
+    with transaction.atomic(using=alias) if in_atomic else _nothing():
+        if in_atomic:
+            CsvAuthor.objects.using(alias).create(name="written in the transaction")
+        response = StreamingCSV(qs, chunk_size=100)
+        stream = iter(response)
+        assert next(stream).startswith(b"1,") or True
+        print("before", conn.connection.pgconn.status, conn.connection.pgconn.transaction_status)
+        response._iterator.close()
+        print(
+            "after", conn.connection.pgconn.status, conn.connection.pgconn.transaction_status
+        )  # what response.close() does, without hiding errors
+        response.close()
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 41 + 1")
+            assert cursor.fetchone() == (42,)
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (%%' "
+                "AND pid = pg_backend_pid()"
+            )
+            assert cursor.fetchone() == (0,)
+        assert CsvAuthor.objects.using(alias).filter(name__startswith="written").count() == (
+            1 if in_atomic else 0
+        )
+    assert not conn.needs_rollback
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("alias", ["default", pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_disconnect_closes_the_cursor_and_the_connection_stays_usable(
+    alias, monkeypatch, keep_connections
+):
+    from djfast import csv_native
+
+    monkeypatch.setattr(csv_native, "FETCH_ROWS", 100)
+    many_authors(alias, 3000)
+    qs = CsvAuthor.objects.using(alias).order_by("id").values_list("id", "name")
+    response = StreamingCSV(qs, chunk_size=500)
+    assert response.csv_path == NATIVE[alias]
+    stream = iter(response)
+    first = next(stream)
+    assert 500 <= len(first) < 3000
+    response.close()
+    assert CsvAuthor.objects.using(alias).count() == 3000  # the next query on the connection
+    assert b"".join(StreamingCSV(qs)) == b"".join(StreamingCSV(qs, native=False))
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(databases=DBS, transaction=True)  # autocommit, as in a view
+@pytest.mark.parametrize("in_atomic", [False, True])
+def test_postgresql_error_mid_stream_propagates_as_the_orm_path(in_atomic):
+    from django.db import DataError
+
+    zoo_rows("postgresql", 60)
+    qs = (
+        CsvZoo.objects.using("postgresql")
+        .order_by("key")
+        .extra(select={"v": "1 / (key - 50)"})
+        .values_list("key", "v")
+    )
+    errors = []
+    for native in (False, True):
+        try:
+            with transaction.atomic(using="postgresql") if in_atomic else _nothing():
+                list(StreamingCSV(qs, native=native))
+        except Exception as exc:
+            errors.append(exc)
+        assert CsvZoo.objects.using("postgresql").count() == 60  # connection usable after
+    assert [type(e) for e in errors] == [DataError, DataError]
+    assert "division by zero" in str(errors[1])
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_converter_error_mid_stream_propagates_as_the_orm_path(alias):
+    zoo_rows(alias, 10)
+    CsvZoo.objects.using(alias).filter(key=7).update(shout="boom")
+    qs = CsvZoo.objects.using(alias).order_by("key").values_list("key", "shout")
+    for native in (False, True):
+        response = StreamingCSV(qs, native=native)
+        with pytest.raises(ValueError, match="boom"):
+            list(response)
+        response.close()
+    assert CsvZoo.objects.using(alias).count() == 10
+
+
+class ReadsElsewhere:
+    """A router sending CsvAuthor reads to PostgreSQL."""
+
+    def db_for_read(self, model, **hints):
+        return "postgresql" if model is CsvAuthor else None
+
+
+@pytest.mark.postgresql
+def test_router_picks_the_connection_as_for_the_orm():
+    many_authors("postgresql", 30)
+    many_authors("default", 3)
+    with override_settings(DATABASE_ROUTERS=[ReadsElsewhere()]):
+        qs = CsvAuthor.objects.order_by("id").values_list("name")
+        out = both(qs)
+    assert out.count(b"\r\n") == 30
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_atomic_requests_view(alias, client, settings):
+    from django.db import connections as conns
+
+    zoo_rows(alias, 12)
+    settings.ROOT_URLCONF = __name__
+    conns[alias].settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        global _VIEW_ALIAS
+        _VIEW_ALIAS = alias
+        body = b"".join(client.get("/export.csv").streaming_content)
+    finally:
+        conns[alias].settings_dict["ATOMIC_REQUESTS"] = False
+    qs = CsvZoo.objects.using(alias).order_by("key").values_list("key", "title", "stamp")
+    assert body == b"".join(StreamingCSV(qs, native=False))
+
+
+_VIEW_ALIAS = "default"
+
+
+def export_view(request):
+    qs = CsvZoo.objects.using(_VIEW_ALIAS).order_by("key").values_list("key", "title", "stamp")
+    response = StreamingCSV(qs)
+    assert response.csv_path == NATIVE[_VIEW_ALIAS]
+    return response
+
+
+def _urls():
+    from django.urls import path
+
+    return [path("export.csv", export_view)]
+
+
+urlpatterns = _urls()

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const unsigned char djf_copy_signature[11] = {'P',  'G',  'C', 'O', 'P', 'Y',
+static const unsigned char djf_copy_signature[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
                                                      '\n', 0xFF, '\r', '\n', 0};
 
 #define DJF_PG_EPOCH_DAYS 730119 /* days from 0001-01-01 to 2000-01-01 (proleptic Gregorian) */
@@ -176,6 +176,7 @@ size_t djf_copy_fmt_timestamp(char *out, const unsigned char *p, int32_t len, co
     int64_t rest;
     size_t n;
     size_t sl = strlen(suffix);
+    size_t i;
     int y;
     int m;
     int d;
@@ -198,8 +199,10 @@ size_t djf_copy_fmt_timestamp(char *out, const unsigned char *p, int32_t len, co
     out[n++] = ' ';
     n += djf_fmt_time(out + n, (int)(rest / 3600000000), (int)(rest / 60000000 % 60),
                       (int)(rest / 1000000 % 60), (int)(rest % 1000000));
-    memcpy(out + n, suffix, sl);
-    return n + sl;
+    for (i = 0; i < sl; i++) {
+        out[n++] = suffix[i];
+    }
+    return n;
 }
 
 size_t djf_copy_fmt_uuid(char *out, const unsigned char *p, int32_t len)

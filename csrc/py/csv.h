@@ -48,8 +48,8 @@ int djf_csv_append_row(struct djf_state *st, djf_csv_writer_obj *w, djf_buf *out
 
 /* Appends one Python value as a field of row r (csv.writer's rules). Returns 0, or -1 with an
  * exception set. */
-int djf_csv_append_value(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r,
-                         djf_buf *out, PyObject *v, int strict);
+int djf_csv_append_value(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                         PyObject *v, int strict);
 
 /* Appends C-formatted ASCII text of a non-str value; `number` says whether csv counts the value
  * as a number (QUOTE_NONNUMERIC). Returns 0, or -1 with an exception set. */

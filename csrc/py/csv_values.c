@@ -407,8 +407,7 @@ int djf_csv_append_utf8(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, dj
     return res;
 }
 
-int djf_csv_end_row(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
-                    int strict)
+int djf_csv_end_row(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out, int strict)
 {
     int rc = djf_csv_row_end(&w->d, r, out, strict ? DJF_CSV_STRICT_UTF8 : 0);
 

@@ -267,8 +267,10 @@ def csv_read(plan: Any, feed: Any) -> Any:
                 error = res
             finished = True
             with conn.wrap_database_errors:
-                raise result_error(error) if error is not None else RuntimeError(
-                    "COPY TO STDOUT did not start"
+                raise (
+                    result_error(error)
+                    if error is not None
+                    else RuntimeError("COPY TO STDOUT did not start")
                 )
         copying = True
         msgs: list[Any] = []

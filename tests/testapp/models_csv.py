@@ -22,6 +22,8 @@ class ShoutField(models.CharField):
     """A custom field with from_db_value: the native path must run it per value."""
 
     def from_db_value(self, value, expression, connection):
+        if value == "boom":
+            raise ValueError("boom: a converter failed")
         return None if value is None else f"<{value.upper()}>"
 
 
