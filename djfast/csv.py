@@ -31,6 +31,7 @@ QUERYSET_CHUNK_ROWS = 2000  # rows fetched per database round trip (QuerySet.ite
 
 _QUOTABLE = re.compile(r"[\t \x21-\x7e]*")
 _UNQUOTABLE_CHAR = re.compile(r"[^\t \x21-\x7e]")
+_ASCII_EXTENSION = re.compile(r"(?:\.[A-Za-z0-9]{1,10})+\Z")
 
 
 class _Sink:
@@ -112,6 +113,28 @@ def writer(
     return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas), compat)
 
 
+def _ascii_name(text: str) -> str:
+    """``text`` transliterated to printable ASCII (NFKD), other characters replaced by ``_``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNQUOTABLE_CHAR.sub("_", ascii_text).strip()
+
+
+def _ascii_fallback(filename: str) -> str:
+    """A usable ASCII ``filename=`` for a name that needs ``filename*=``.
+
+    The stem is transliterated apart from a trailing ASCII extension (``.csv``, ``.tar.gz``):
+    a stem with nothing ASCII left (``日本語.csv``) becomes ``download`` and keeps the
+    extension (``download.csv``), instead of a bare ``.csv`` that browsers save as a hidden
+    file or without a name. The fallback never starts with a dot.
+    """
+    match = _ASCII_EXTENSION.search(filename)
+    ext = match.group() if match and match.start() > 0 else ""
+    stem = _ascii_name(filename[: len(filename) - len(ext)]).lstrip(".").rstrip(". ")
+    if not stem.strip("._- "):
+        stem = "download"
+    return stem + ext
+
+
 def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     """RFC 6266 ``Content-Disposition`` value for ``filename``.
 
@@ -123,8 +146,7 @@ def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     if _QUOTABLE.fullmatch(filename):
         escaped = filename.replace("\\", "\\\\").replace('"', r"\"")
         return f'{disposition}; filename="{escaped}"'
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    fallback = _UNQUOTABLE_CHAR.sub("_", fallback).strip() or "download"
+    fallback = _ascii_fallback(filename)
     fallback = fallback.replace("\\", "\\\\").replace('"', r"\"")
     return f"{disposition}; filename=\"{fallback}\"; filename*=utf-8''{quote(filename)}"
 
