@@ -9,6 +9,7 @@ bytes``. ``StreamingCSV(rows, ...)`` wraps that in a ``StreamingHttpResponse``.
 from __future__ import annotations
 
 import csv as _csv
+import inspect
 import io
 import re
 import unicodedata
@@ -193,6 +194,37 @@ def _queryset_rows(
     return qs.iterator(chunk_size=QUERYSET_CHUNK_ROWS), header
 
 
+def _unstarted(agen: Any) -> bool:
+    """Whether the async generator ``agen`` has not run yet (so its arguments are intact)."""
+    state = getattr(inspect, "getasyncgenstate", None)  # Python 3.12+
+    if state is not None:
+        return bool(state(agen) == inspect.AGEN_CREATED)
+    frame = agen.ag_frame  # 3.11: an unstarted frame still sits on its first instruction
+    return frame is not None and not agen.ag_running and frame.f_lasti <= 0
+
+
+def _aiterator_queryset(rows: Any) -> QuerySet | None:
+    """The QuerySet behind an unstarted ``qs.aiterator()``, else None.
+
+    Django's ``values_list(...).aiterator()`` runs its query on the event loop (its
+    ``ValuesListIterable.__iter__`` is not a generator, so ``BaseIterable._async_generator``
+    executes it outside ``sync_to_async``), and under ASGI it dies with
+    ``SynchronousOnlyOperation`` after the header is sent. Handed such a source, StreamingCSV
+    reads the QuerySet itself instead: chunk by chunk in the thread that owns the connection
+    under ASGI, plainly under WSGI, with the same rows and the same bytes. Recognised by
+    Django's own ``QuerySet.aiterator`` code object (a subclass's override is left alone).
+    """
+    if not inspect.isasyncgen(rows) or rows.ag_code is not QuerySet.aiterator.__code__:
+        return None
+    if not _unstarted(rows):
+        return None
+    qs = rows.ag_frame.f_locals.get("self")
+    if not isinstance(qs, QuerySet):
+        return None
+    _drive(rows.aclose())  # never started: closes at once, no event loop needed
+    return qs
+
+
 def _drive(awaitable: Any) -> None:
     """Run an awaitable that needs no event loop (an async generator's cleanup) to the end."""
     try:
@@ -316,6 +348,9 @@ def StreamingCSV(
     verbose names (QuerySets only). ``filename`` sets an attachment ``Content-Disposition``.
     """
     w = writer(dialect, chunk_size=chunk_size, escape_formulas=escape_formulas, **fmtparams)
+    source_qs = _aiterator_queryset(rows)
+    if source_qs is not None:
+        rows = source_qs  # (never `or`: a QuerySet's truth value runs the query)
     if isinstance(rows, QuerySet):
         rows, header = _queryset_rows(rows, header, fields)
     elif fields is not None:
