@@ -13,7 +13,7 @@ import inspect
 import io
 import re
 import unicodedata
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -23,8 +23,19 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import StreamingHttpResponse
 
 from djfast import _djfast
+from djfast import csv_formats as _formats
+from djfast.csv_formats import as_json, bool_as, local_time
 
-__all__ = ["BOM", "StreamingCSV", "StreamingCSVResponse", "content_disposition", "writer"]
+__all__ = [
+    "BOM",
+    "StreamingCSV",
+    "StreamingCSVResponse",
+    "as_json",
+    "bool_as",
+    "content_disposition",
+    "local_time",
+    "writer",
+]
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
@@ -171,26 +182,36 @@ def _label(model: Any, name: str) -> str:
     return str(verbose) if verbose is not None else name
 
 
-def _queryset_rows(
-    qs: QuerySet, header: Any, fields: Sequence[str] | None
-) -> tuple[Iterable[Any], Any]:
-    """Rows (a closable generator from ``.iterator()``) and the header row for a QuerySet."""
+def _as_values_list(qs: QuerySet, fields: Sequence[str] | None) -> QuerySet:
+    """``qs`` as the tuples-of-columns QuerySet StreamingCSV writes."""
     from django.db.models.query import ModelIterable, NamedValuesListIterable, ValuesListIterable
 
     iterable = qs._iterable_class
     if fields is not None:
-        qs = qs.values_list(*fields)
-    elif issubclass(iterable, ModelIterable):
-        qs = qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
-    elif not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
+        return qs.values_list(*fields)
+    if issubclass(iterable, ModelIterable):
+        return qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
+    if not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
         # .values() dicts and flat values_list scalars: the same columns as tuples
-        qs = qs.values_list(*qs._fields)
+        return qs.values_list(*qs._fields)
+    return qs
+
+
+def _column_names(qs: QuerySet) -> list[str]:
+    """The column names of a values_list QuerySet (all concrete fields when it names none)."""
+    return list(qs._fields) or [
+        *(f.attname for f in qs.model._meta.concrete_fields),
+        *qs.query.annotation_select,
+    ]
+
+
+def _queryset_rows(
+    qs: QuerySet, header: Any, fields: Sequence[str] | None
+) -> tuple[Iterable[Any], Any]:
+    """Rows (a closable generator from ``.iterator()``) and the header row for a QuerySet."""
+    qs = _as_values_list(qs, fields)
     if header is True:
-        names = list(qs._fields) or [
-            *(f.attname for f in qs.model._meta.concrete_fields),
-            *qs.query.annotation_select,
-        ]
-        header = [_label(qs.model, name) for name in names]
+        header = [_label(qs.model, name) for name in _column_names(qs)]
     return qs.iterator(chunk_size=QUERYSET_CHUNK_ROWS), header
 
 
@@ -338,6 +359,7 @@ def StreamingCSV(
     chunk_size: int | None = None,
     escape_formulas: bool = False,
     fields: Sequence[str] | None = None,
+    formats: Mapping[Any, Callable[[Any], Any]] | None = None,
     **fmtparams: Any,
 ) -> StreamingHttpResponse:
     """A ``StreamingHttpResponse`` (``text/csv; charset=utf-8``) streaming ``rows`` as CSV.
@@ -346,24 +368,40 @@ def StreamingCSV(
     (read with ``.iterator()``; a model QuerySet is written as ``values_list(*fields)``, all
     concrete fields by default). ``header``: a row written first, or ``True`` for the fields'
     verbose names (QuerySets only). ``filename`` sets an attachment ``Content-Disposition``.
+    ``formats``: ``{column: callable}`` applied to each non-NULL value of the column (a name as
+    in ``fields=``/``values_list``, a header name for other rows, or an index); see
+    ``as_json``, ``local_time`` and ``bool_as``.
     """
     w = writer(dialect, chunk_size=chunk_size, escape_formulas=escape_formulas, **fmtparams)
     source_qs = _aiterator_queryset(rows)
     if source_qs is not None:
         rows = source_qs  # (never `or`: a QuerySet's truth value runs the query)
+    # column index -> format; every read path applies it to each non-NULL decoded value
+    column_formats: dict[int, Callable[[Any], Any]] = {}
     if isinstance(rows, QuerySet):
+        if formats:
+            column_formats = _formats.resolve(formats, _column_names(_as_values_list(rows, fields)))
         rows, header = _queryset_rows(rows, header, fields)
     elif fields is not None:
         raise TypeError("StreamingCSV: fields= applies to a QuerySet only.")
     elif header is True:
         raise TypeError("StreamingCSV: header=True needs a QuerySet; pass the header row itself.")
+    elif formats:
+        names = None
+        if header is not None and header is not False and not isinstance(header, (str, bytes)):
+            header = names = list(header)  # (a header given as an iterator is read once)
+        column_formats = _formats.resolve(formats, names)
     if header is None or header is False:
         header = None
     prefix = BOM if bom else b""
     content: Any
     if not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
+        if column_formats:
+            rows = _formats.aformatted(rows, column_formats)
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
+        if column_formats:
+            rows = _formats.formatted(rows, column_formats)
         content = w.chunks(rows, header=header, prefix=prefix)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     if filename:
