@@ -126,13 +126,19 @@ async def view_list(request, alias):
     return StreamingCSV(rows, chunk_size=200)
 
 
-async def view_async_generator(request, alias):
-    async def rows():
+async def view_async_generator(request, alias, kind):
+    async def model_rows():
         async for book in books(alias).aiterator():  # the model iterable queries in a thread
             yield [book.title, book.price, book.published, book.stamp, book.in_print]
             await asyncio.sleep(0)
 
-    return StreamingCSV(rows(), chunk_size=200)
+    async def values_rows():
+        columns = ("title", "price", "published", "stamp", "in_print")
+        async for book in books(alias).values(*columns).aiterator():  # so does values()
+            yield list(book.values())
+
+    rows = model_rows() if kind == "model" else values_rows()
+    return StreamingCSV(rows, chunk_size=200)
 
 
 urlpatterns = [
@@ -140,7 +146,7 @@ urlpatterns = [
     path("sync-aiter/<str:alias>", sync_view_aiterator),
     path("gen/<str:alias>", view_sync_generator),
     path("list/<str:alias>", view_list),
-    path("agen/<str:alias>", view_async_generator),
+    path("agen/<str:alias>/<str:kind>", view_async_generator),
 ]
 
 
@@ -264,9 +270,10 @@ def test_a_list_of_rows_under_asgi():
     assert b"".join(parts) == stdlib_csv(books("default").values_list(*COLUMNS))
 
 
-def test_an_async_generator_under_asgi():
+@pytest.mark.parametrize("kind", ["model", "values"])
+def test_an_async_generator_under_asgi(kind):
     fill("default")
-    status, parts = asgi_get("/agen/default")
+    status, parts = asgi_get(f"/agen/default/{kind}")
     assert status == 200 and len(parts) > 3
     rows = books("default").values_list("title", "price", "published", "stamp", "in_print")
     assert b"".join(parts) == stdlib_csv(rows)
