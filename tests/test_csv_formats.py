@@ -100,6 +100,14 @@ def test_formats_equal_csv_writer_over_the_transformed_values(rows, zone):
     assert got == expected
 
 
+def test_formatted_values_are_quoted_guarded_and_typed_like_any_value():
+    rows = [[True, {"k": "v,w"}], [False, ["=1"]]]
+    formats = {0: bool_as("=yes", 0), 1: as_json}
+    got = StreamingCSV(rows, formats=formats, escape_formulas=True, quoting=csv.QUOTE_NONNUMERIC)
+    expected = [["'=yes", '{"k": "v,w"}'], [0, '["=1"]']]
+    assert body(got) == stdlib_csv(expected, quoting=csv.QUOTE_NONNUMERIC)
+
+
 def test_default_output_is_unchanged_without_formats():
     rows = [[{"a": 1}, True, datetime(2024, 1, 1, tzinfo=UTC)]]
     assert body(StreamingCSV(rows)) == stdlib_csv(rows)
