@@ -128,7 +128,8 @@ def test_ascii_fallback_is_never_empty_hidden_or_without_its_extension(stem, ext
     assert not fallback.startswith(".")
     if ext and stem.strip():
         assert fallback.endswith(ext)
-    assert value.endswith(content_disposition_header(True, name).split("; ", 1)[1])
+    if not name.isascii():  # (Django 4.2 quotes ASCII control characters as they are)
+        assert value.endswith(content_disposition_header(True, name).split("; ", 1)[1])
 
 
 def test_escape_formulas():
