@@ -286,6 +286,20 @@ def test_a_started_or_foreign_async_generator_is_left_as_an_async_source():
     response = StreamingCSV(rows())
     assert response.is_async  # not mistaken for a QuerySet's aiterator
 
+    fill("default", n=3)
+
+    async def started():
+        source = books("default").values("title").aiterator()
+        first = await source.__anext__()  # rows already taken: it cannot be read again
+        response = StreamingCSV(source)
+        rest = b"".join([part async for part in response.streaming_content])
+        return first, response.is_async, rest
+
+    first, is_async, rest = asyncio.run(started())
+    assert is_async
+    assert first == {"title": "Dune 0"}
+    assert rest == stdlib_csv([["title"], ["title"]])  # dicts, written as csv.writer would
+
 
 def test_the_event_loop_keeps_running_while_a_slow_source_is_read():
     import time
