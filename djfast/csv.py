@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv as _csv
 import inspect
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
@@ -40,6 +41,7 @@ __all__ = [
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
 QUERYSET_CHUNK_ROWS = 2000  # rows fetched per database round trip (QuerySet.iterator)
+logger = logging.getLogger("djfast.csv")
 
 _QUOTABLE = re.compile(r"[\t \x21-\x7e]*")
 _UNQUOTABLE_CHAR = re.compile(r"[^\t \x21-\x7e]")
@@ -381,6 +383,12 @@ def StreamingCSV(
     if isinstance(rows, QuerySet):
         if formats:
             column_formats = _formats.resolve(formats, _column_names(_as_values_list(rows, fields)))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "StreamingCSV: QuerySet of %s read through the ORM with .iterator(chunk_size=%d)",
+                rows.model._meta.label,
+                QUERYSET_CHUNK_ROWS,
+            )
         rows, header = _queryset_rows(rows, header, fields)
     elif fields is not None:
         raise TypeError("StreamingCSV: fields= applies to a QuerySet only.")
@@ -396,10 +404,12 @@ def StreamingCSV(
     prefix = BOM if bom else b""
     content: Any
     if not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
+        logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
         if column_formats:
             rows = _formats.aformatted(rows, column_formats)
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
+        logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
         if column_formats:
             rows = _formats.formatted(rows, column_formats)
         content = w.chunks(rows, header=header, prefix=prefix)
