@@ -50,7 +50,7 @@ class BodyCache:
     keyed XXH3-128 of the body (+ coding, level), hits verified byte for byte."""
 
     def __init__(self, max_bytes: int, gzip_level: int, zstd_level: int, secret: bytes) -> None: ...
-    def compress(self, data: _Buffer, coding: int, name_len: int, os: int, /) -> bytes | None:
+    def compress(self, data: bytes, coding: int, name_len: int, os: int, /) -> bytes | None:
         """coding 0 gzip / 1 zstd. The cached (or just admitted) body framed for this call, or
         None: compress it the ordinary way."""
     def stats(self) -> dict[str, int]: ...

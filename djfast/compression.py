@@ -249,7 +249,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
     if cache is not None:
         coding = _CACHE_CODINGS.get(encoding)
-        if coding is not None:
+        if coding is not None and type(content) is bytes:  # response.content always is
             cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
             if cached is not None:
                 return cached  # type: ignore[no-any-return]

@@ -138,8 +138,10 @@ def test_bad_arguments_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match="secret"):
         _djfast.BodyCache(1000, 9, 9, b"")
     cache = new_cache()
-    with pytest.raises(TypeError, match="bytes-like"):
+    with pytest.raises(TypeError, match="must be bytes"):
         cache.compress("text", 0, -1, OS)
+    with pytest.raises(TypeError, match="must be bytes"):  # mutable: refused
+        cache.compress(bytearray(PAGE), 0, -1, OS)
     with pytest.raises(ValueError, match="coding"):
         cache.compress(PAGE, 2, -1, OS)
     with pytest.raises(ValueError, match="name_len"):

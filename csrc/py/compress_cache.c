@@ -267,11 +267,13 @@ static PyObject *bc_compress(djf_body_cache *self, PyObject *const *args, Py_ssi
                      coding, name_len, os);
         return NULL;
     }
-    if (PyUnicode_Check(args[0]) || PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_TypeError, "data must be a bytes-like object, not %.100s",
-                         Py_TYPE(args[0])->tp_name);
-        }
+    /* bytes only: immutable, so the body hashed and compressed without the GIL is the body
+     * stored (a bytearray changed meanwhile could pair one body with another's payload) */
+    if (!PyBytes_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "data must be bytes, not %.100s", Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
     /* the store never changes max_bytes: no lock needed to read it */
