@@ -229,6 +229,50 @@ def test_a_flood_of_bodies_keeps_rss_within_the_bound() -> None:
     assert growth_mb < 8, f"RSS grew by {growth_mb:.1f} MB"
 
 
+LEAK_SCRIPT = textwrap.dedent(
+    """
+    import os, resource
+    from djfast import _djfast
+
+    def rss_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+    body = b"<p>some text %d</p>" * 3000
+
+    def once(i):
+        # caches holding entries, dropped with and without clear(); errors on the way
+        cache = _djfast.BodyCache(1 << 20, 6, 3, os.urandom(16))
+        for coding in (0, 1, 0, 1, 0, 1):
+            cache.compress(body, coding, i % 50, 3)
+        cache.stats()
+        if i % 2:
+            cache.clear()
+        try:
+            cache.compress(bytearray(body), 0, -1, 3)
+        except TypeError:
+            pass
+
+    for i in range(200):
+        once(i)
+    before = rss_mb()
+    for i in range(2000):
+        once(i)
+    print(rss_mb() - before)
+    """
+)
+
+
+@pytest.mark.slow
+def test_body_caches_free_their_entries() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", LEAK_SCRIPT], capture_output=True, text=True, check=True, timeout=300
+    )
+    growth_mb = float(out.stdout.strip())
+    # each cache holds ~60 KB of bodies and payloads: leaking them would be over 100 MB
+    assert growth_mb < 20, f"RSS grew by {growth_mb:.1f} MB"
+
+
 # ---------------------------------------------------------------- through the middleware
 
 
