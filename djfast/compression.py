@@ -1,5 +1,6 @@
-"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream) and
-zstd (libzstd), with Django's decisions kept exactly.
+"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream, or
+ISA-L igzip with ``GZIP_ENGINE = "isal"``), zstd (libzstd) and brotli (libbrotli), with
+Django's decisions kept exactly.
 
 The C kernels are in ``djfast._djfast``: ``gzip_compress`` / ``zstd_compress`` for whole bodies
 and ``CompressStream`` for streaming responses (one gzip member or one zstd frame per response).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -33,6 +35,15 @@ __all__ = [
 # The OS byte of gzip.compress(..., mtime=0) on the running Python (3 when it goes through zlib
 # as on 3.11, 255 where Python writes the header itself), so whole bodies match Django's bytes.
 _WHOLE_BODY_OS = gzip.compress(b"", mtime=0)[9]
+
+logger = logging.getLogger("djfast.compression")
+# The library behind each (coding, streaming) path, for the DEBUG log of the choice made.
+ENGINES = {
+    ("gzip", False): "libdeflate",
+    ("gzip", True): "zlib",
+    ("zstd", False): "libzstd",
+    ("zstd", True): "libzstd",
+}
 
 # Django's re_accepts_gzip, compiled eagerly: its lazy wrapper costs about 1 us per search.
 _accepts_gzip_re = re.compile(r"\bgzip\b")
@@ -70,8 +81,9 @@ def _settings() -> tuple[int, int, int, tuple[str, ...], int]:
 
 @on_reset
 def _forget_settings() -> None:
-    global _config, _body_cache, _body_cache_loaded
+    global _config, _engine_config, _body_cache, _body_cache_loaded
     _config = None
+    _engine_config = None
     _body_cache = None
     _body_cache_loaded = False
 
@@ -117,6 +129,20 @@ def clear_cache() -> None:
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
     if cache is not None:
         cache.clear()
+
+
+_engine_config: tuple[bool, int, int] | None = None
+
+
+def _engine_settings() -> tuple[bool, int, int]:
+    """(GZIP_ENGINE == "isal", ISAL_LEVEL, BROTLI_LEVEL), read once."""
+    global _engine_config
+    cfg = _engine_config
+    if cfg is None:
+        c = djfast_settings.COMPRESSION
+        cfg = (c["GZIP_ENGINE"] == "isal", c["ISAL_LEVEL"], c["BROTLI_LEVEL"])
+        _engine_config = cfg
+    return cfg
 
 
 # ---------------------------------------------------------------- Accept-Encoding (RFC 9110)
@@ -240,10 +266,12 @@ def _random_name_len(max_random_bytes: int) -> int:
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
-    """A whole body as one gzip member (Django's compress_string layout) or one zstd frame.
+    """A whole body as one gzip member (Django's compress_string layout), one zstd frame or
+    one brotli stream.
 
     A body the cache holds (or admits now, on its second sighting) comes from the cache,
-    compressed at the cache's level; gzip output still gets this call's own padding draw."""
+    compressed at the cache's level whatever the engine; gzip output still gets this call's
+    own padding draw, drawn once whichever path serves it."""
     gzip_level, zstd_level, _, _, _ = _settings()
     name_len = _random_name_len(max_random_bytes) if encoding == "gzip" else -1
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
@@ -254,7 +282,12 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
             if cached is not None:
                 return cached  # type: ignore[no-any-return]
     if encoding == "gzip":
+        use_isal, isal_level, _ = _engine_settings()
+        if use_isal:
+            return _djfast.isal_compress(content, isal_level, name_len, _WHOLE_BODY_OS)
         return _djfast.gzip_compress(content, gzip_level, name_len, _WHOLE_BODY_OS)
+    if encoding == "br":
+        return _djfast.brotli_compress(content, _engine_settings()[2])
     return _djfast.zstd_compress(content, zstd_level)
 
 
@@ -264,12 +297,18 @@ def _new_stream(encoding: str, max_random_bytes: int, flush_each: bool) -> Any:
         # Django's compress_sequence goes through GzipFile, which writes FNAME only for a
         # non-empty name.
         name_len = _random_name_len(max_random_bytes)
+        use_isal, isal_level, _ = _engine_settings()
         return _djfast.CompressStream(
             "gzip",
-            gzip_level,
+            isal_level if use_isal else gzip_level,
             name_len=name_len if name_len > 0 else -1,
             chunk_size=chunk_size,
             flush_each=flush_each,
+            engine="isal" if use_isal else "zlib",
+        )
+    if encoding == "br":
+        return _djfast.CompressStream(
+            "br", _engine_settings()[2], chunk_size=chunk_size, flush_each=flush_each
         )
     return _djfast.CompressStream("zstd", zstd_level, chunk_size=chunk_size, flush_each=flush_each)
 
@@ -380,6 +419,15 @@ def compress_whole(response: Any, content: bytes, encoding: str, max_random_byte
     """compress_response for a whole body already read (``content``) on the fast path: the
     same result, headers and order as compress_response."""
     compressed = compress_body(content, encoding, max_random_bytes)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s whole body through %s: %d -> %d bytes%s",
+            encoding,
+            ENGINES.get((encoding, False), "?"),
+            len(content),
+            len(compressed),
+            ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
+        )
     if len(compressed) >= len(content):
         return response
     if type(response).content is _STOCK_CONTENT:
@@ -411,6 +459,15 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     weak; Content-Encoding is set."""
     if response.streaming:
         flush_each = _flushes_each_chunk(response)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s stream through %s (%s, %s): %s",
+                encoding,
+                ENGINES.get((encoding, True), "?"),
+                "async" if response.is_async else "sync",
+                "flushing every chunk" if flush_each else "coalescing small chunks",
+                "text/event-stream or flagged to flush" if flush_each else "a plain stream",
+            )
 
         def make_stream() -> Any:
             return _new_stream(encoding, max_random_bytes, flush_each)
@@ -424,6 +481,15 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     else:
         content = response.content
         compressed = compress_body(content, encoding, max_random_bytes)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s whole body through %s: %d -> %d bytes%s",
+                encoding,
+                ENGINES.get((encoding, False), "?"),
+                len(content),
+                len(compressed),
+                ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
+            )
         if len(compressed) >= len(content):
             return response
         response.content = compressed

@@ -1,6 +1,32 @@
 """djfast settings: one optional ``DJFAST`` dict, merged with defaults and validated.
 
-Read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
+Every setting, its default and the values accepted (``python -m pydoc djfast.conf`` shows this
+text from the installed package; a bad value is the system-check error ``djfast.E001``)::
+
+    DJFAST = {
+        "COMPRESSION": {
+            "MIN_LENGTH": 200,          # int >= 0: CompressionMiddleware leaves shorter
+                                        # non-streaming bodies alone (GZipMiddleware keeps 200)
+            "GZIP_LEVEL": 6,            # int 1-9: gzip level, whole bodies and streams
+            "ZSTD_LEVEL": 3,            # int -7..22: zstd level (window capped at 8 MB)
+            "ENCODINGS": ["zstd", "gzip"],  # non-empty list of "zstd", "gzip", no repeats:
+                                        # what CompressionMiddleware offers; ties in order
+            "STREAM_CHUNK_SIZE": 65536, # int 1..64 MiB: input bytes a stream coalesces
+                                        # before it emits a compressed chunk
+        },
+        "CSV": {
+            "CHUNK_SIZE": 65536,        # int 1..64 MiB: bytes per chunk StreamingCSV yields
+        },
+        "BULK": {
+            "BATCH_SIZE": 5000,         # int 1..10,000,000: BulkInserter's default batch_size
+        },
+        "CACHE_KEY_SECRET": None,       # None, or a non-empty str/bytes: the key of the XXH3
+                                        # hash in djfast.cache.make_key; None derives it from
+                                        # SECRET_KEY
+    }
+
+Every key is optional; unknown keys are errors (a typo would otherwise be ignored). Settings are
+read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 ``override_settings(DJFAST=...)``. The same validation backs the system check
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.
@@ -11,6 +37,11 @@ Settings (docs/settings.md has the full table):
   32 MiB; 0 turns it off). ``COMPRESSION["CACHE_GZIP_LEVEL"]`` (1-12, default 9, libdeflate)
   and ``COMPRESSION["CACHE_ZSTD_LEVEL"]`` (-7-22, default 9): the levels cached entries are
   compressed at, once, when a body is seen for the second time.
+
+Compression engines (docs/settings.md): ``COMPRESSION["GZIP_ENGINE"]`` is "libdeflate" (whole
+bodies through libdeflate, streams through zlib at ``GZIP_LEVEL``) or "isal" (both through ISA-L
+igzip at ``COMPRESSION["ISAL_LEVEL"]``, 0-3); ``COMPRESSION["BROTLI_LEVEL"]`` (0-11) is the
+quality of ``br``; ``COMPRESSION["ENCODINGS"]`` orders "zstd", "br" and "gzip".
 """
 
 from __future__ import annotations
@@ -27,19 +58,23 @@ DEFAULTS: dict[str, Any] = {
         "MIN_LENGTH": 200,
         "GZIP_LEVEL": 6,
         "ZSTD_LEVEL": 3,
-        "ENCODINGS": ["zstd", "gzip"],
+        "ENCODINGS": ["zstd", "br", "gzip"],
         "STREAM_CHUNK_SIZE": 65536,
         # compressed-body cache (docs/compression.md): bytes per process, 0 turns it off
         "CACHE_BYTES": 32 * 1024 * 1024,
         "CACHE_GZIP_LEVEL": 9,
         "CACHE_ZSTD_LEVEL": 9,
+        "GZIP_ENGINE": "libdeflate",
+        "ISAL_LEVEL": 1,
+        "BROTLI_LEVEL": 4,
     },
     "CSV": {"CHUNK_SIZE": 65536},
     "BULK": {"BATCH_SIZE": 5000},
     "CACHE_KEY_SECRET": None,
 }
 
-KNOWN_ENCODINGS = ("zstd", "gzip")
+KNOWN_ENCODINGS = ("zstd", "br", "gzip")
+GZIP_ENGINES = ("libdeflate", "isal")
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
 MAX_CACHE_BYTES = 2**40
 
@@ -66,6 +101,12 @@ def _encodings(path: str, value: Any) -> str | None:
     return None
 
 
+def _gzip_engine(path: str, value: Any) -> str | None:
+    if value not in GZIP_ENGINES:
+        return f"{path} must be one of {list(GZIP_ENGINES)}, not {value!r}."
+    return None
+
+
 def _secret(path: str, value: Any) -> str | None:
     if value is None:
         return None
@@ -84,6 +125,9 @@ VALIDATORS: dict[str, Any] = {
         "CACHE_BYTES": _int_in(0, MAX_CACHE_BYTES),
         "CACHE_GZIP_LEVEL": _int_in(1, 12),  # libdeflate levels: entries are whole bodies
         "CACHE_ZSTD_LEVEL": _int_in(-7, 22),
+        "GZIP_ENGINE": _gzip_engine,
+        "ISAL_LEVEL": _int_in(0, 3),
+        "BROTLI_LEVEL": _int_in(0, 11),
     },
     "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
     "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},

@@ -1,14 +1,15 @@
 """djfast middleware: drop-in replacements for Django's, with the work done in C.
 
 ``GZipMiddleware`` replaces ``django.middleware.gzip.GZipMiddleware`` (same decisions, same
-headers, same BREACH padding); ``CompressionMiddleware`` adds zstd, negotiated by Accept-Encoding
-q-values. See docs/compression.md. ``ConditionalGetMiddleware`` replaces
+headers, same BREACH padding); ``CompressionMiddleware`` adds zstd and brotli, negotiated by
+Accept-Encoding q-values. See docs/compression.md. ``ConditionalGetMiddleware`` replaces
 ``django.middleware.http.ConditionalGetMiddleware`` with XXH3-128 ETags (docs/cache.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -27,6 +28,8 @@ from djfast.compression import (
     patch_vary_fast,
     whole_body_fast_path,
 )
+
+logger = logging.getLogger("djfast.compression")
 
 __all__ = ["CompressionMiddleware", "ConditionalGetMiddleware", "GZipMiddleware"]
 
@@ -90,11 +93,13 @@ class GZipMiddleware(DjangoGZipMiddleware):
 
 
 class CompressionMiddleware(MiddlewareMixin):
-    """Compress responses with zstd or gzip, whichever the client prefers (RFC 9110 q-values,
-    ties broken by ``DJFAST["COMPRESSION"]["ENCODINGS"]``), by GZipMiddleware's rules.
+    """Compress responses with zstd, brotli (``br``) or gzip, whichever the client prefers
+    (RFC 9110 q-values, ties broken by ``DJFAST["COMPRESSION"]["ENCODINGS"]``), by
+    GZipMiddleware's rules.
 
     Bodies shorter than ``MIN_LENGTH`` are left alone. gzip output carries Django's BREACH
-    padding (``max_random_bytes``); zstd frames have no padding field and carry none.
+    padding (``max_random_bytes``); zstd frames and brotli streams have no padding field and
+    carry none.
     """
 
     max_random_bytes = _DJANGO_MAX_RANDOM_BYTES
@@ -115,8 +120,13 @@ class CompressionMiddleware(MiddlewareMixin):
             if len(content) < min_length or "content-encoding" in response.headers._store:
                 return response
             patch_vary_fast(response)
-            encoding = choose_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""), encodings)
+            accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
+            encoding = choose_encoding(accept, encodings)
             if encoding is None:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "no compression: Accept-Encoding %r accepts none of %s", accept, encodings
+                    )
                 return response
             return compress_whole(response, content, encoding, self.max_random_bytes)
         if not response.streaming and len(response.content) < min_length:
@@ -124,7 +134,12 @@ class CompressionMiddleware(MiddlewareMixin):
         if response.has_header("Content-Encoding"):
             return response
         patch_vary_accept_encoding(response)
-        encoding = choose_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""), encodings)
+        accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        encoding = choose_encoding(accept, encodings)
         if encoding is None:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "no compression: Accept-Encoding %r accepts none of %s", accept, encodings
+                )
             return response
         return compress_response(response, encoding, self.max_random_bytes)

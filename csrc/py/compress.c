@@ -6,6 +6,7 @@
 
 #include <libdeflate.h>
 #include <limits.h>
+#include <string.h>
 #include <zstd.h>
 
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */
@@ -68,16 +69,22 @@ static struct libdeflate_compressor *take_deflate(djf_compress_state *st, int le
     return c;
 }
 
-/* Gives a compressor back to the pool (or frees it when the pool is full). Never fails. */
+/* Gives a compressor back to the pool. When the pool is full, the oldest entry is freed
+ * instead: a pool full of other levels must not make every call of a new level allocate
+ * (and free) a compressor. Never fails. */
 static void put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
 {
-    if (st->n_deflate < DJF_COMPRESS_POOL) {
-        st->deflate_pool[st->n_deflate] = c;
-        st->deflate_level[st->n_deflate] = level;
-        st->n_deflate++;
-        return;
+    if (st->n_deflate == DJF_COMPRESS_POOL) {
+        libdeflate_free_compressor(st->deflate_pool[0]);
+        memmove(st->deflate_pool, st->deflate_pool + 1,
+                sizeof(st->deflate_pool[0]) * (DJF_COMPRESS_POOL - 1));
+        memmove(st->deflate_level, st->deflate_level + 1,
+                sizeof(st->deflate_level[0]) * (DJF_COMPRESS_POOL - 1));
+        st->n_deflate--;
     }
-    libdeflate_free_compressor(c);
+    st->deflate_pool[st->n_deflate] = c;
+    st->deflate_level[st->n_deflate] = level;
+    st->n_deflate++;
 }
 
 struct libdeflate_compressor *djf_compress_take_deflate(djf_compress_state *st, int level)
@@ -277,6 +284,9 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
     if (djf_compress_cache_exec(module, &st->compress) < 0) {
         return -1;
     }
+    if (djf_compress_engines_exec(module, &st->compress) < 0) {
+        return -1;
+    }
     return djf_compress_stream_exec(module, &st->compress);
 }
 
@@ -303,4 +313,5 @@ void djf_compress_clear(djf_compress_state *st)
         st->zstd_pool[i] = NULL;
     }
     st->n_zstd = 0;
+    djf_compress_engines_clear(st);
 }

@@ -334,4 +334,6 @@ def cases(opts: Options) -> list[Case]:
         lambda: _streaming_case("CSV stream, 64 KB chunks", big_chunks),
         lambda: _threads_case(json_body, 2 if opts.quick else 4),
     ]
-    return [b() for b in builders]
+    from djfast.bench import gzip_engines  # ISA-L and brotli beside the others
+
+    return [b() for b in builders] + gzip_engines.cases(html, rows)
