@@ -91,7 +91,7 @@ def _forget_settings() -> None:
 # ---------------------------------------------------------------- compressed-body cache
 
 # Codings the cache holds, as BodyCache.compress numbers them.
-_CACHE_CODINGS = {"gzip": 0, "zstd": 1}
+_CACHE_CODINGS = {"gzip": 0, "zstd": 1, "br": 2}
 _body_cache: Any = None  # a _djfast.BodyCache, or None when CACHE_BYTES is 0
 _body_cache_loaded = False
 
@@ -104,7 +104,11 @@ def _load_body_cache() -> Any:
     cache = None
     if c["CACHE_BYTES"]:
         cache = _djfast.BodyCache(
-            c["CACHE_BYTES"], c["CACHE_GZIP_LEVEL"], c["CACHE_ZSTD_LEVEL"], os.urandom(32)
+            c["CACHE_BYTES"],
+            c["CACHE_GZIP_LEVEL"],
+            c["CACHE_ZSTD_LEVEL"],
+            os.urandom(32),
+            brotli_level=c["CACHE_BROTLI_LEVEL"],
         )
     _body_cache = cache
     _body_cache_loaded = True

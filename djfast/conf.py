@@ -13,6 +13,11 @@ text from the installed package; a bad value is the system-check error ``djfast.
                                         # what CompressionMiddleware offers; ties in order
             "STREAM_CHUNK_SIZE": 65536, # int 1..64 MiB: input bytes a stream coalesces
                                         # before it emits a compressed chunk
+            "CACHE_BYTES": 33554432,    # int 0..2**40: compressed-body cache, bytes per
+                                        # process (0 turns it off; docs/compression.md)
+            "CACHE_GZIP_LEVEL": 9,      # int 1-12: libdeflate level of cached gzip entries
+            "CACHE_ZSTD_LEVEL": 9,      # int -7..22: zstd level of cached entries
+            "CACHE_BROTLI_LEVEL": 6,    # int 0-11: brotli quality of cached br entries
         },
         "CSV": {
             "CHUNK_SIZE": 65536,        # int 1..64 MiB: bytes per chunk StreamingCSV yields
@@ -31,12 +36,8 @@ read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.
 
-Settings (docs/settings.md has the full table):
-
-- ``COMPRESSION["CACHE_BYTES"]``: memory per process for the compressed-body cache (default
-  32 MiB; 0 turns it off). ``COMPRESSION["CACHE_GZIP_LEVEL"]`` (1-12, default 9, libdeflate)
-  and ``COMPRESSION["CACHE_ZSTD_LEVEL"]`` (-7-22, default 9): the levels cached entries are
-  compressed at, once, when a body is seen for the second time.
+Cached entries (``CACHE_*_LEVEL``) are compressed once, when a body is seen for the second
+time, and served from then on.
 
 Compression engines (docs/settings.md): ``COMPRESSION["GZIP_ENGINE"]`` is "libdeflate" (whole
 bodies through libdeflate, streams through zlib at ``GZIP_LEVEL``) or "isal" (both through ISA-L
@@ -64,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_BYTES": 32 * 1024 * 1024,
         "CACHE_GZIP_LEVEL": 9,
         "CACHE_ZSTD_LEVEL": 9,
+        "CACHE_BROTLI_LEVEL": 6,
         "GZIP_ENGINE": "libdeflate",
         "ISAL_LEVEL": 1,
         "BROTLI_LEVEL": 4,
@@ -125,6 +127,7 @@ VALIDATORS: dict[str, Any] = {
         "CACHE_BYTES": _int_in(0, MAX_CACHE_BYTES),
         "CACHE_GZIP_LEVEL": _int_in(1, 12),  # libdeflate levels: entries are whole bodies
         "CACHE_ZSTD_LEVEL": _int_in(-7, 22),
+        "CACHE_BROTLI_LEVEL": _int_in(0, 11),
         "GZIP_ENGINE": _gzip_engine,
         "ISAL_LEVEL": _int_in(0, 3),
         "BROTLI_LEVEL": _int_in(0, 11),
