@@ -206,6 +206,28 @@ define run_pytest
 	exit $$rc
 endef
 
+# ---------------------------------------------------------------- end to end (gunicorn + wrk)
+# benchmarks/site under gunicorn, loaded by wrk on 127.0.0.1 in bounded runs; the drivers stop
+# their servers however they end. Settings: see benchmarks/site/bench_e2e.py and soak.py.
+E2E_DEBS := wrk
+E2E_PY := cd benchmarks/site && $(abspath $(VPY))
+.PHONY: deps-e2e bench-e2e bench-e2e-smoke soak soak-smoke
+
+deps-e2e: deps-build
+	$(call ensure_debs,$(E2E_DEBS))
+
+bench-e2e: deps-e2e build
+	$(E2E_PY) bench_e2e.py
+
+bench-e2e-smoke: deps-e2e build
+	$(E2E_PY) bench_e2e.py --smoke
+
+soak: deps-e2e build
+	$(E2E_PY) soak.py
+
+soak-smoke: deps-e2e build
+	$(E2E_PY) soak.py --smoke
+
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis
 

@@ -45,6 +45,13 @@ def gzip_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes
 def zstd_compress(data: _Buffer, level: int, /) -> bytes:
     """One zstd frame (ZSTD_compress2), window <= 8 MB."""
 
+def isal_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes:
+    """One gzip member through ISA-L igzip (level 0-3, mtime 0); name_len and os as in
+    gzip_compress."""
+
+def brotli_compress(data: _Buffer, level: int, /) -> bytes:
+    """One brotli stream at quality level (0-11)."""
+
 @final
 class BodyCache:
     """Compressed whole bodies (csrc/py/compress_cache.c): bounded by max_bytes, keyed by a
@@ -63,13 +70,6 @@ class BodyCache:
         None: compress it the ordinary way."""
     def stats(self) -> dict[str, int]: ...
     def clear(self) -> None: ...
-
-def isal_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes:
-    """One gzip member through ISA-L igzip (level 0-3, mtime 0); name_len and os as in
-    gzip_compress."""
-
-def brotli_compress(data: _Buffer, level: int, /) -> bytes:
-    """One brotli stream at quality level (0-11)."""
 
 class CompressStream:
     """One gzip member (zlib, or ISA-L with engine="isal"), one zstd frame or one brotli stream
@@ -131,6 +131,25 @@ class CSVChunks(Iterator[bytes]):
     def feed(self, row: Iterable[Any], /) -> bytes | None: ...
     def flush(self) -> bytes: ...
     def close(self) -> None: ...
+
+class CSVFeed:
+    """Rows read straight from a database written as a CSVWriter's chunks (csrc/py/csv_copy.c),
+    cut at the same row boundaries as CSVChunks (djfast.csv_native)."""
+
+    def __init__(
+        self,
+        writer: CSVWriter,
+        header: Iterable[Any] | None = None,
+        prefix: bytes = b"",
+        chunk_size: int = 0,
+    ) -> None: ...
+    def rows(
+        self, batch: list[tuple[Any, ...]], converters: tuple[Any, ...] | None = None, /
+    ) -> list[bytes]: ...
+    def copy(
+        self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /
+    ) -> list[bytes]: ...
+    def flush(self) -> bytes: ...
 
 # --- bulk (csrc/py/bulk.c) ---
 

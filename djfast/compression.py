@@ -43,7 +43,28 @@ ENGINES = {
     ("gzip", True): "zlib",
     ("zstd", False): "libzstd",
     ("zstd", True): "libzstd",
+    ("br", False): "libbrotlienc",
+    ("br", True): "libbrotlienc",
 }
+
+
+def _engine_name(encoding: str, stream: bool) -> str:
+    """The library that compresses ``encoding`` (for the DEBUG log lines)."""
+    if encoding == "gzip" and _engine_settings()[0]:
+        return "ISA-L igzip"
+    return ENGINES.get((encoding, stream), "?")
+
+
+def _log_whole(encoding: str, content: bytes, compressed: bytes) -> None:
+    logger.debug(
+        "%s whole body through %s: %d -> %d bytes%s",
+        encoding,
+        _engine_name(encoding, False),
+        len(content),
+        len(compressed),
+        ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
+    )
+
 
 # Django's re_accepts_gzip, compiled eagerly: its lazy wrapper costs about 1 us per search.
 _accepts_gzip_re = re.compile(r"\bgzip\b")
@@ -86,6 +107,20 @@ def _forget_settings() -> None:
     _engine_config = None
     _body_cache = None
     _body_cache_loaded = False
+
+
+_engine_config: tuple[bool, int, int] | None = None
+
+
+def _engine_settings() -> tuple[bool, int, int]:
+    """(GZIP_ENGINE == "isal", ISAL_LEVEL, BROTLI_LEVEL), read once."""
+    global _engine_config
+    cfg = _engine_config
+    if cfg is None:
+        c = djfast_settings.COMPRESSION
+        cfg = (c["GZIP_ENGINE"] == "isal", c["ISAL_LEVEL"], c["BROTLI_LEVEL"])
+        _engine_config = cfg
+    return cfg
 
 
 # ---------------------------------------------------------------- compressed-body cache
@@ -133,20 +168,6 @@ def clear_cache() -> None:
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
     if cache is not None:
         cache.clear()
-
-
-_engine_config: tuple[bool, int, int] | None = None
-
-
-def _engine_settings() -> tuple[bool, int, int]:
-    """(GZIP_ENGINE == "isal", ISAL_LEVEL, BROTLI_LEVEL), read once."""
-    global _engine_config
-    cfg = _engine_config
-    if cfg is None:
-        c = djfast_settings.COMPRESSION
-        cfg = (c["GZIP_ENGINE"] == "isal", c["ISAL_LEVEL"], c["BROTLI_LEVEL"])
-        _engine_config = cfg
-    return cfg
 
 
 # ---------------------------------------------------------------- Accept-Encoding (RFC 9110)
@@ -274,8 +295,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
     one brotli stream.
 
     A body the cache holds (or admits now, on its second sighting) comes from the cache,
-    compressed at the cache's level whatever the engine; gzip output still gets this call's
-    own padding draw, drawn once whichever path serves it."""
+    compressed at the cache's level; gzip output still gets this call's own padding draw."""
     gzip_level, zstd_level, _, _, _ = _settings()
     name_len = _random_name_len(max_random_bytes) if encoding == "gzip" else -1
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
@@ -424,14 +444,7 @@ def compress_whole(response: Any, content: bytes, encoding: str, max_random_byte
     same result, headers and order as compress_response."""
     compressed = compress_body(content, encoding, max_random_bytes)
     if logger.isEnabledFor(logging.DEBUG):
-        logger.debug(
-            "%s whole body through %s: %d -> %d bytes%s",
-            encoding,
-            ENGINES.get((encoding, False), "?"),
-            len(content),
-            len(compressed),
-            ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
-        )
+        _log_whole(encoding, content, compressed)
     if len(compressed) >= len(content):
         return response
     if type(response).content is _STOCK_CONTENT:
@@ -467,7 +480,7 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
             logger.debug(
                 "%s stream through %s (%s, %s): %s",
                 encoding,
-                ENGINES.get((encoding, True), "?"),
+                _engine_name(encoding, True),
                 "async" if response.is_async else "sync",
                 "flushing every chunk" if flush_each else "coalescing small chunks",
                 "text/event-stream or flagged to flush" if flush_each else "a plain stream",
@@ -486,14 +499,7 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
         content = response.content
         compressed = compress_body(content, encoding, max_random_bytes)
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s whole body through %s: %d -> %d bytes%s",
-                encoding,
-                ENGINES.get((encoding, False), "?"),
-                len(content),
-                len(compressed),
-                ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
-            )
+            _log_whole(encoding, content, compressed)
         if len(compressed) >= len(content):
             return response
         response.content = compressed

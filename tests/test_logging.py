@@ -65,9 +65,13 @@ def test_negotiation_logs_zstd_and_refusal(caplog):
     caplog.set_level(logging.DEBUG, logger="djfast")
     _get(CompressionMiddleware, HttpResponse(BODY), accept="zstd")
     _get(CompressionMiddleware, HttpResponse(BODY), accept="br")
-    first, second = _messages(caplog, "djfast.compression")
+    _get(CompressionMiddleware, HttpResponse(BODY), accept="compress")
+    first, second, third = _messages(caplog, "djfast.compression")
     assert first.startswith("zstd whole body through libzstd")
-    assert second == "no compression: Accept-Encoding 'br' accepts none of ('zstd', 'gzip')"
+    assert second.startswith("br whole body through libbrotlienc")
+    assert third == (
+        "no compression: Accept-Encoding 'compress' accepts none of ('zstd', 'br', 'gzip')"
+    )
 
 
 def test_nothing_is_logged_at_info_on_the_hot_paths(caplog):
@@ -87,13 +91,13 @@ def test_csv_logs_the_path_for_plain_rows(caplog):
 
 
 @pytest.mark.django_db
-def test_csv_logs_the_orm_path_for_a_queryset(caplog):
+def test_csv_logs_the_path_a_queryset_takes(caplog):
     caplog.set_level(logging.DEBUG, logger="djfast")
-    StreamingCSV(CsvAuthor.objects.all())
-    assert _messages(caplog, "djfast.csv")[0] == (
-        "StreamingCSV: QuerySet of testapp.CsvAuthor read through the ORM with "
-        ".iterator(chunk_size=2000)"
-    )
+    native = StreamingCSV(CsvAuthor.objects.all())
+    orm = StreamingCSV(CsvAuthor.objects.all(), native=False)
+    first, second = _messages(caplog, "djfast.csv")[:2]
+    assert first == f"StreamingCSV: {native.csv_path} path" and native.csv_path != "orm"
+    assert second == "StreamingCSV: orm path (fallback: native=False)" and orm.csv_path == "orm"
 
 
 @pytest.mark.postgresql

@@ -74,9 +74,9 @@ static struct libdeflate_compressor *take_deflate(djf_compress_state *st, int le
  * (and free) a compressor. Never fails. */
 static void put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
 {
-    int i;
-
     if (st->n_deflate == DJF_COMPRESS_POOL) {
+        int i;
+
         libdeflate_free_compressor(st->deflate_pool[0]);
         for (i = 1; i < DJF_COMPRESS_POOL; i++) {
             st->deflate_pool[i - 1] = st->deflate_pool[i];
@@ -283,10 +283,8 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddIntConstant(module, "ZSTD_MAX_WINDOW_LOG", DJF_ZSTD_MAX_WINDOW_LOG) < 0) {
         return -1;
     }
-    if (djf_compress_cache_exec(module, &st->compress) < 0) {
-        return -1;
-    }
-    if (djf_compress_engines_exec(module, &st->compress) < 0) {
+    if (djf_compress_engines_exec(module, &st->compress) < 0 ||
+        djf_compress_cache_exec(module, &st->compress) < 0) {
         return -1;
     }
     return djf_compress_stream_exec(module, &st->compress);
