@@ -9,7 +9,8 @@ Environment: E2E_SECONDS (per wrk run), E2E_REPEATS, E2E_WARMUP (seconds, first 
 E2E_SERVERS, E2E_ENDPOINTS, E2E_CLIENTS (comma lists), E2E_CSV_ROWS (rows per export),
 E2E_CSV_SECONDS and E2E_CSV_REPEATS (the export runs on one connection, longer and fewer),
 E2E_DJFAST (JSON DJFAST setting of the djfast server), E2E_EXTRA ("name=JSON;name2=JSON": more
-djfast servers with other DJFAST settings, e.g. another gzip engine), E2E_JSON, E2E_SVG, E2E_DB.
+djfast servers with other DJFAST settings, e.g. another gzip engine), E2E_JSON and E2E_SVG
+(relative to the repository root), E2E_DB.
 ``--smoke``: a second per run, gthread only, nothing written to docs/; fails on any error.
 """
 
@@ -254,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     svg_path = os.environ.get("E2E_SVG") or str(
         harness.BUILD / "smoke.svg" if smoke else harness.REPO / "docs" / "e2e.svg"
     )
+    # relative paths are the repository's (make runs this from benchmarks/site)
+    json_path, svg_path = (str(harness.REPO / p) for p in (json_path, svg_path))
     harness.load_database(100_000)
     started = time.time()
     load_before = os.getloadavg()
