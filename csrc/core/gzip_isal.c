@@ -194,6 +194,9 @@ static djf_status compress_streamed(djf_isal *c, djf_gzip_name name, const uint8
     if (st == DJF_OK && buf.len > cap) {
         st = DJF_EINVAL;
     }
+    if (st == DJF_OK && buf.data == NULL) {
+        st = DJF_ELIB; /* a member is never empty: the header at least was written */
+    }
     if (st == DJF_OK) {
         memcpy(dst, buf.data, buf.len);
         *out_len = buf.len;

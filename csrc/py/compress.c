@@ -6,7 +6,6 @@
 
 #include <libdeflate.h>
 #include <limits.h>
-#include <string.h>
 #include <zstd.h>
 
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */
@@ -76,10 +75,12 @@ static void put_deflate(djf_compress_state *st, struct libdeflate_compressor *c,
 {
     if (st->n_deflate == DJF_COMPRESS_POOL) {
         libdeflate_free_compressor(st->deflate_pool[0]);
-        memmove(st->deflate_pool, st->deflate_pool + 1,
-                sizeof(st->deflate_pool[0]) * (DJF_COMPRESS_POOL - 1));
-        memmove(st->deflate_level, st->deflate_level + 1,
-                sizeof(st->deflate_level[0]) * (DJF_COMPRESS_POOL - 1));
+        int i;
+
+        for (i = 1; i < DJF_COMPRESS_POOL; i++) {
+            st->deflate_pool[i - 1] = st->deflate_pool[i];
+            st->deflate_level[i - 1] = st->deflate_level[i];
+        }
         st->n_deflate--;
     }
     st->deflate_pool[st->n_deflate] = c;
