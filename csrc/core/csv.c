@@ -477,6 +477,12 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
     if (rc != DJF_OK) {
         return rc;
     }
+    if (out->data == NULL) {
+        /* nothing reserved, so nothing to write: an empty, unquoted first field into an empty
+         * buffer (and NULL + 0 would be undefined); a quoted field always reserves room */
+        r->nfields++;
+        return DJF_OK;
+    }
     dst = out->data + out->len;
     if (guard) {
         dst += djf_csv_put_char(d, '\'', dst);

@@ -30,6 +30,7 @@ typedef struct djf_compress_state {
     int n_zstd;
     struct djf_isal *isal_pool[DJF_COMPRESS_POOL]; /* ISA-L compressors (compress_engines.c) */
     int n_isal;
+    PyTypeObject *body_cache_type; /* BodyCache (compress_cache.c) */
 } djf_compress_state;
 
 /* Returns 0, or -1 with an exception set. */
@@ -50,6 +51,13 @@ struct djf_isal *djf_compress_take_isal(djf_compress_state *st, int level);
 void djf_compress_put_isal(djf_compress_state *st, struct djf_isal *c);
 int djf_compress_engines_exec(PyObject *module, djf_compress_state *st);
 void djf_compress_engines_clear(djf_compress_state *st);
+/* Borrow / give back a libdeflate compressor for `level` (GIL held). Returns NULL with an
+ * exception set on failure; djf_compress_put_deflate frees it when the pool is full. */
+struct libdeflate_compressor *djf_compress_take_deflate(djf_compress_state *st, int level);
+void djf_compress_put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level);
+
+/* compress_cache.c: adds BodyCache. Returns 0, or -1 with an exception set. */
+int djf_compress_cache_exec(PyObject *module, djf_compress_state *st);
 
 /* compress_stream.c: adds CompressStream. Returns 0, or -1 with an exception set. */
 int djf_compress_stream_exec(PyObject *module, djf_compress_state *st);
