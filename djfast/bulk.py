@@ -236,6 +236,7 @@ class BulkInserter:
         self._failure: BulkInsertError | None = None
         self._flushing = False  # a batch is being encoded/written (refuses re-entry)
         self._max_statement_bytes: int | None = None  # MariaDB: learnt on first write
+        self._outer_atomic = False  # entered inside a transaction.atomic() of the caller
 
     @property
     def connection(self) -> Any:
@@ -387,8 +388,8 @@ class BulkInserter:
             if self._needs_instance:
                 if len(row) != len(self.fields):
                     raise ValueError(
-                        f"djfast.bulk: a row has {len(row)} values; expected {len(self.fields)}, "
-                        "one per field in `fields`."
+                        f"djfast.bulk: a row has {_rows(len(row), 'value')}; expected "
+                        f"{len(self.fields)}, one per field in `fields`."
                     )
                 return self._instance_values(self._build_instance(zip(self.fields, row)))
             return row
@@ -466,7 +467,8 @@ class BulkInserter:
                 with transaction.atomic(using=self.db):
                     self._write(rows, offset)
         except Exception as exc:
-            self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
+            span = f"row {offset}" if len(rows) == 1 else f"rows {offset}..{offset + len(rows) - 1}"
+            self._failure = self._error(exc, f"writing {span}")
             self._pending = []
             raise self._failure from exc
         finally:
@@ -496,12 +498,22 @@ class BulkInserter:
         added = self.count if self._failure is None else self._failure.added
         if self.atomic:
             written = 0
-            fate = f"{added} rows were added; none were kept (the transaction was rolled back)"
+            how = (
+                "rolled back to this block's savepoint; the outer transaction goes on"
+                if self._outer_atomic
+                else "the transaction was rolled back"
+            )
+            fate = f"{_rows(added)} {_was(added)} added; none were kept ({how})"
         else:
             written = self._written
+            if self._outer_atomic:  # written, but the outer transaction decides: not committed
+                where = "but not committed (the outer transaction decides whether they stay)"
+            else:
+                where = "in a committed batch" if written == 1 else "in committed batches"
+            lost = added - written
             fate = (
-                f"{written} rows were written in committed batches; "
-                f"{added - written} added rows were not written"
+                f"{_rows(written)} {_was(written)} written {where}; "
+                f"{_rows(lost, 'added row')} {_was(lost)} not written"
             )
         notes = "; ".join(getattr(exc, "__notes__", ()))
         detail = f"{type(exc).__name__}: {str(exc).rstrip('.')}" + (f" ({notes})" if notes else "")
@@ -526,6 +538,7 @@ class BulkInserter:
         if self._entered:
             raise RuntimeError("This BulkInserter is already in use.")
         self._entered = True
+        self._outer_atomic = self.connection.in_atomic_block
         if self.atomic:
             self._atomic_cm = transaction.atomic(using=self.db)
             self._atomic_cm.__enter__()
@@ -565,6 +578,15 @@ class BulkInserter:
         err = self._error(problem, "because the with-block raised")
         self._pending = []  # never written: the error says so
         raise err from problem
+
+
+def _rows(n: int, noun: str = "row") -> str:
+    """``1 row``, ``2 rows``: counts in messages read as English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _use_tz() -> bool:

@@ -186,8 +186,10 @@ def test_pg_copy_refuses_nul_naming_row_and_field():
 
 def test_bad_rows_are_refused_by_shape():
     enc = encoder(PG, [K_INT, K_INT])
-    with pytest.raises(ValueError, match=r"row 3 .* has 1 values; expected 2"):
+    with pytest.raises(ValueError, match=r"row 3 .* has 1 value; expected 2"):
         enc.pg_copy([(1, 2), (1,)], 2, bytes)
+    with pytest.raises(ValueError, match=r"row 0 .* has 3 values; expected 2"):
+        enc.pg_copy([(1, 2, 3)], 0, bytes)
     with pytest.raises(TypeError, match="is a dict"):
         enc.sqlite_params([{"a": 1}], 0)
     with pytest.raises(TypeError):

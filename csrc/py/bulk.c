@@ -161,9 +161,10 @@ int djf_bulk_check_row(djf_bulk_encoder *enc, PyObject *row, Py_ssize_t index)
             return 0;
         }
         PyErr_Format(PyExc_ValueError,
-                     "djfast.bulk: row %zd (counting from 0) has %zd values; expected %zd, one "
+                     "djfast.bulk: row %zd (counting from 0) has %zd value%s; expected %zd, one "
                      "per field in `fields`",
-                     index, PyTuple_GET_SIZE(row), enc->nuser);
+                     index, PyTuple_GET_SIZE(row), PyTuple_GET_SIZE(row) == 1 ? "" : "s",
+                     enc->nuser);
         return -1;
     }
     if (PyList_CheckExact(row) && PyList_GET_SIZE(row) == enc->ncols) {

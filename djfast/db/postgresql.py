@@ -3,6 +3,7 @@ an exact binary form and text otherwise, both payloads built in C."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import DataError, models
@@ -42,6 +43,8 @@ _BINARY_TYPES = {
 }
 
 _NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
+# The server's CONTEXT for an error raised while COPY reads a row: "COPY t, line 3[, column c]..."
+_COPY_LINE = re.compile(r"^(COPY [^\n]*?), line (\d+)")
 
 
 def fast_uuid(connection: Any) -> bool:
@@ -69,6 +72,26 @@ def column_extras(
     return tuple(types)
 
 
+def name_copy_row(exc: BaseException, first: int) -> None:
+    """Reword a COPY error's ``CONTEXT: COPY t, line N`` as the row's index in the caller's
+    numbering (``first`` is the index of the payload's first row): COPY counts lines from 1
+    within one payload, which tells the caller nothing. ``exc`` is psycopg's error, seen before
+    Django wraps it (the wrapper copies its args; ``diag`` keeps the server's fields)."""
+    diag = getattr(exc, "diag", None)
+    context = getattr(diag, "context", None) or ""
+    match = _COPY_LINE.match(context)
+    if match is None or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return
+    row = first + int(match.group(2)) - 1
+    where = f"{match.group(1)}, row {row} (counting from 0)"
+    message = exc.args[0]
+    exc.args = (
+        message.replace(match.group(0), where, 1)
+        if match.group(0) in message
+        else f"{message} (djfast.bulk: {where})",
+    )
+
+
 def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
     """Write one batch of a BulkInserter with COPY (through a staging table for
     ignore_conflicts)."""
@@ -82,17 +105,17 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
 
     encoder, _, pgtypes = ins._config
-    payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+    payloads = []  # (format, payload, index of its first row in the batch)
     try:
         if pgtypes is not None:
             binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
             if stop:
-                payloads.append(("(FORMAT BINARY)", binary))
+                payloads.append(("(FORMAT BINARY)", binary, 0))
             if row is not None:  # rows[stop] needs text; its values are already computed
                 rest = [row, *rows[stop + 1 :]]
-                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump), stop))
         else:
-            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+            payloads.append(("", encoder.pg_copy(rows, offset, dump), 0))
     except ValueError as exc:
         # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
         if _NUL_MESSAGE not in str(exc):
@@ -108,9 +131,13 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
                 f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
                 f"SELECT {cols} FROM {table} WITH NO DATA"
             )
-        for fmt, payload in payloads:
-            with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
-                copy.write(payload)
+        for fmt, payload, first in payloads:
+            try:
+                with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
+                    copy.write(payload)
+            except Exception as exc:
+                name_copy_row(exc, offset + first)
+                raise
         if not ins.ignore_conflicts:
             return
         stage = target
