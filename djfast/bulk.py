@@ -33,7 +33,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from djfast import _djfast, db
+from djfast import _djfast, bulk_pk, db
 from djfast.conf import djfast_settings
 from djfast.db.base import (
     K_BOOL,
@@ -237,6 +237,7 @@ class BulkInserter:
         self._flushing = False  # a batch is being encoded/written (refuses re-entry)
         self._max_statement_bytes: int | None = None  # MariaDB: learnt on first write
         self._outer_atomic = False  # entered inside a transaction.atomic() of the caller
+        self._pk_batch: bulk_pk.PkBatch | None = None  # a batch holding instances, being written
 
     @property
     def connection(self) -> Any:
@@ -275,7 +276,18 @@ class BulkInserter:
         columns = [f for f in insertable if f in user or not omitted_by_default(f)]
         self.fields = user
         self.columns = columns
-        self._omitted = [f for f in insertable if f not in columns]
+        # an auto pk: instances given to add() get it set (djfast.bulk_pk); when it is not a
+        # column, batches holding instances are written with it appended (the pk columns)
+        pk = opts.pk if isinstance(opts.pk, models.AutoField) else None
+        self._pk_auto = pk
+        self._pk_extra = pk is not None and pk not in columns
+        self._pk_user_pos = user.index(pk) if pk is not None and pk in user else -1
+        self._pk_feed = bulk_pk.PkFeed()
+        self._pk_config: tuple[Any, ...] | None = None
+        self._objs: dict[int, models.Model] = {}  # id(row list) -> instance, this batch
+        self._write_columns = columns  # the columns of the batch being written
+        self._missing = MISSING
+        self._omitted = [f for f in insertable if f not in columns and f is not pk]
         self._user_names = tuple(f.name for f in user)
         self._name_set = frozenset(self._user_names)
         self._alias = {}
@@ -291,12 +303,13 @@ class BulkInserter:
             ):
                 self._needs_instance = True
 
-    def _column_config(self) -> tuple[Any, ...]:
+    def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
         conn = self.connection
         backend = self._backend
+        columns = self.columns if columns is None else columns
         user_pos = {f: i for i, f in enumerate(self.fields)}
         kinds, src, dcall, defaults, fallbacks, names = [], [], [], [], [], []
-        for f in self.columns:
+        for f in columns:
             kinds.append(_fast_kind(f, backend, conn))
             fallbacks.append(_prep_for(f, conn))
             names.append(f.name)
@@ -312,7 +325,10 @@ class BulkInserter:
                 defaults.append(now)
                 continue
             src.append(user_pos.get(f, -1))
-            if _has_db_default(f):
+            if f is self._pk_auto and self._pk_extra:  # tuple rows: the ids drawn for them
+                dcall.append(1)
+                defaults.append(self._pk_feed)
+            elif _has_db_default(f):
                 dcall.append(1)
                 defaults.append(self._db_default_missing(f))
             elif f.has_default() and callable(f.default):
@@ -335,7 +351,7 @@ class BulkInserter:
             use_tz,
             backend.datetimes_utc_ok(conn),
         )
-        return (encoder, tuple(kinds), backend.column_extras(self.columns, kinds, conn, use_tz))
+        return (encoder, tuple(kinds), backend.column_extras(columns, kinds, conn, use_tz))
 
     def _db_default_missing(self, field: models.Field) -> Callable[[], Any]:
         def missing() -> Any:
@@ -380,7 +396,9 @@ class BulkInserter:
 
     def _convert(self, row: Any) -> Any:
         if isinstance(row, models.Model):
-            return self._instance_values(row)
+            values = self._instance_values(row)
+            self._objs[id(values)] = row  # gets its pk and _state once written
+            return values
         if isinstance(row, dict):
             return self._dict_row(row)
         if isinstance(row, (list, tuple)):
@@ -444,7 +462,10 @@ class BulkInserter:
                     f"the column is left to the database; list {f.name!r} in fields=[...] to "
                     "insert it."
                 )
-        return [f.pre_save(obj, True) for f in self.columns]
+        values = [f.pre_save(obj, True) for f in self.columns]
+        if self._pk_extra:
+            values.append(getattr(obj, pk.attname))
+        return values
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
@@ -467,6 +488,7 @@ class BulkInserter:
                 with transaction.atomic(using=self.db):
                     self._write(rows, offset)
         except Exception as exc:
+            self._objs = {}
             span = f"row {offset}" if len(rows) == 1 else f"rows {offset}..{offset + len(rows) - 1}"
             self._failure = self._error(exc, f"writing {span}")
             self._pending = []
@@ -526,11 +548,27 @@ class BulkInserter:
         return cls(message, added=added, written=written)
 
     def _write(self, rows: list[Any], offset: int) -> None:
-        self._backend.write_batch(self, rows, offset)
+        objs, self._objs = self._objs, {}
+        if not objs and not (self._needs_instance and self._pk_auto is not None):
+            self._backend.write_batch(self, rows, offset)
+            return
+        # instance rows: primary keys and _state as bulk_create sets them (djfast.bulk_pk)
+        batch = bulk_pk.prepare(self, rows, objs)
+        config = self._config
+        if self._pk_extra:
+            if self._pk_config is None:
+                self._pk_config = self._column_config([*self.columns, self._pk_auto])
+            self._config = self._pk_config
+            self._write_columns = [*self.columns, self._pk_auto]
+        self._pk_batch = batch
+        try:
+            bulk_pk.write(self, rows, offset, batch)
+        finally:
+            self._config, self._write_columns, self._pk_batch = config, self.columns, None
 
     def _table_sql(self) -> tuple[str, str]:
         qn = self.connection.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in self.columns)
+        cols = ", ".join(qn(f.column) for f in self._write_columns)
         return qn(self.model._meta.db_table), cols
 
     # ------------------------------------------------------------------ context manager

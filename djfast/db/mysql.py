@@ -37,8 +37,17 @@ def max_statement_bytes(cursor: Any) -> int:
     return max(4096, min(packet, 64 * 1024 * 1024) - 1024)
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter as multi-row INSERT statements."""
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> None:
+    """The server assigns auto-increment ids (NULL); MariaDB >= 10.5 returns them from
+    ``INSERT ... RETURNING`` (write_batch). Reserving ids ahead is not safe here: the
+    auto-increment counter is not a sequence one can draw from, and with
+    innodb_autoinc_lock_mode=2 or auto_increment_increment > 1 ids are not consecutive."""
+    return None
+
+
+def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
+    """Write one batch of a BulkInserter as multi-row INSERT statements; with a batch of
+    instances whose ids bulk_create would set, add ``RETURNING pk`` and return the ids."""
     conn = ins.connection
     with conn.cursor() as cursor:
         if ins._max_statement_bytes is None:
@@ -48,8 +57,24 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         insert = conn.ops.insert_statement(on_conflict=on_conflict)
         prefix = f"{insert} {table} ({cols}) VALUES ".encode()
         db = conn.connection
+        batch = ins._pk_batch
+        suffix = b""
+        if batch is not None and batch.returning and ins._pk_auto is not None:
+            suffix = f" RETURNING {conn.ops.quote_name(ins._pk_auto.column)}".encode()
         statements = ins._config[0].mysql_statements(
-            rows, offset, prefix, ins._max_statement_bytes, db.string_literal, db.literal
+            rows,
+            offset,
+            prefix,
+            ins._max_statement_bytes - len(suffix),
+            db.string_literal,
+            db.literal,
         )
+        if not suffix:
+            for statement in statements:
+                cursor.execute(statement)
+            return None
+        ids: list[int] = []
         for statement in statements:
-            cursor.execute(statement)
+            cursor.execute(statement + suffix)
+            ids.extend(row[0] for row in cursor.fetchall())
+        return ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import DataError, models
+from django.db import DataError, NotSupportedError, models
 
 from djfast.db.base import (
     ENCODER_POSTGRESQL,
@@ -70,6 +70,27 @@ def column_extras(
             return None
         types.append(entry[0])
     return tuple(types)
+
+
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int]:
+    """Draw ``n`` ids for the auto primary key from its sequence (serial or identity) in one
+    round trip. Always drawn, even when they are not set on instances: COPY has no DEFAULT
+    for one column of some rows, so every row of a batch gets an explicit key."""
+    conn = ins.connection
+    pk = ins._pk_auto
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(s.seq::regclass) FROM "
+            "(SELECT pg_get_serial_sequence(%s, %s) AS seq) AS s, generate_series(1, %s)",
+            [conn.ops.quote_name(ins.model._meta.db_table), pk.column, n],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids and ids[0] is None:
+        raise NotSupportedError(
+            f"djfast.bulk: {ins.model._meta.label}.{pk.name} has no sequence (not a serial or "
+            "identity column); give instances their primary key, or add tuple rows."
+        )
+    return ids
 
 
 def name_copy_row(exc: BaseException, first: int) -> None:
