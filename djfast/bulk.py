@@ -34,6 +34,7 @@ from django.db import (
 from django.utils import timezone
 
 from djfast import _djfast, bulk_pk, db
+from djfast.bulk_async import AsyncBulkMixin
 from djfast.conf import djfast_settings
 from djfast.db.base import (
     K_BOOL,
@@ -196,8 +197,9 @@ def _is_db_default(value: Any) -> bool:
     return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
 
 
-class BulkInserter:
-    """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md."""
+class BulkInserter(AsyncBulkMixin):
+    """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md.
+    ``async with`` / ``aadd`` / ``aadd_many`` / ``aflush``: djfast.bulk_async."""
 
     def __init__(
         self,
@@ -376,14 +378,15 @@ class BulkInserter:
             row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
         pending.append(row)
-        if len(pending) >= self.batch_size:
+        if len(pending) >= self.batch_size and not self._in_async:
             self.flush()
 
     def add_many(self, rows: Iterable[Any]) -> None:
         """Add every row of an iterable (see add())."""
         self._check_can_add()
         fast = not self._needs_instance
-        batch_size = self.batch_size
+        # inside `async with` this only buffers: aadd_many() writes the batches
+        batch_size = self.batch_size if not self._in_async else float("inf")
         convert = self._convert
         for row in rows:
             if not fast or type(row) is not tuple:
