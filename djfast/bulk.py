@@ -612,12 +612,12 @@ class BulkInserter(AsyncBulkMixin):
                 raise own  # from the final flush: propagates untouched, after the rollback
             return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
         if isinstance(problem, BulkInsertError):
-            self._pending = []
+            self._pending, self._objs = [], {}
             if own is not None:
                 raise own
             return False
         err = self._error(problem, "because the with-block raised")
-        self._pending = []  # never written: the error says so
+        self._pending, self._objs = [], {}  # never written: the error says so
         raise err from problem
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management.color import no_style
 from django.db import connections, models
 
-from djfast.bulk import BulkInserter
+from djfast.bulk import BulkInserter, BulkInsertError, BulkIntegrityError
 from tests.test_bulk_data import ALIASES, DBS
 from tests.testapp.models_bulk import BulkAuthor, BulkDoc, BulkPlain, BulkTag, BulkUAuthor
 
@@ -213,3 +213,18 @@ def test_serial_column_on_postgresql_draws_from_its_sequence():
     finally:
         with conn.cursor() as cursor:
             cursor.execute("DROP TABLE djfast_bulk_serial_row")
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_instances_never_written_are_left_unsaved(alias):
+    BulkPlain.objects.using(alias).create(code="a")
+    body_failed = [BulkPlain(code="x")]
+    with pytest.raises(BulkInsertError), BulkInserter(BulkPlain, using=alias) as ins:
+        ins.add(body_failed[0])
+        raise KeyError("boom")
+    write_failed = [BulkPlain(code="y"), BulkPlain(code="a")]  # a duplicate
+    with pytest.raises(BulkIntegrityError), BulkInserter(BulkPlain, using=alias) as ins:
+        ins.add_many(write_failed)
+    for obj in body_failed + write_failed:
+        assert (obj.pk, obj._state.adding, obj._state.db) == (None, True, None)
+    assert table(alias) == [(BulkPlain.objects.using(alias).get().pk, "a")]
