@@ -105,7 +105,7 @@ def prepare(ins: Any, rows: list[Any], objs: dict[int, models.Model]) -> PkBatch
         ins._pk_feed.load([])
         return batch
     if len(ids) != len(need):
-        raise RuntimeError(f"djfast.bulk: {len(need)} ids were asked for, {len(ids)} drawn.")
+        raise RuntimeError(f"djfast.bulk: ids drawn ({len(ids)}) != ids asked for ({len(need)}).")
     feed = []
     user_pos = ins._pk_user_pos
     for i, new in zip(need, ids):
@@ -143,7 +143,7 @@ def _write(ins: Any, rows: list[Any], offset: int, batch: PkBatch, start: int, c
         return
     if len(returned) != len(rows):
         raise RuntimeError(
-            f"djfast.bulk: the database returned {len(returned)} ids for {len(rows)} rows."
+            f"djfast.bulk: ids returned ({len(returned)}) != rows written ({len(rows)})."
         )
     batch.ids.update(zip(range(start, start + len(rows)), returned))
 

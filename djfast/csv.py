@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv as _csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import AsyncIterable, Iterable, Sequence
@@ -28,6 +29,7 @@ __all__ = ["BOM", "StreamingCSV", "StreamingCSVResponse", "content_disposition",
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
 QUERYSET_CHUNK_ROWS = 2000  # rows fetched per database round trip (QuerySet.iterator)
+logger = logging.getLogger("djfast.csv")
 
 _QUOTABLE = re.compile(r"[\t \x21-\x7e]*")
 _UNQUOTABLE_CHAR = re.compile(r"[^\t \x21-\x7e]")
@@ -295,6 +297,12 @@ def StreamingCSV(
     """
     w = writer(dialect, chunk_size=chunk_size, escape_formulas=escape_formulas, **fmtparams)
     if isinstance(rows, QuerySet):
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "StreamingCSV: QuerySet of %s read through the ORM with .iterator(chunk_size=%d)",
+                rows.model._meta.label,
+                QUERYSET_CHUNK_ROWS,
+            )
         rows, header = _queryset_rows(rows, header, fields)
     elif fields is not None:
         raise TypeError("StreamingCSV: fields= applies to a QuerySet only.")
@@ -305,8 +313,10 @@ def StreamingCSV(
     prefix = BOM if bom else b""
     content: Any
     if not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
+        logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
+        logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
         content = w.chunks(rows, header=header, prefix=prefix)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     if filename:

@@ -3,6 +3,7 @@ an exact binary form and text otherwise, both payloads built in C."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -23,6 +24,7 @@ from djfast.db.base import (
 )
 
 ENCODER = ENCODER_POSTGRESQL
+logger = logging.getLogger("djfast.bulk")
 
 # Binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type, with the C kind
 # a column must have to use them.
@@ -67,8 +69,21 @@ def column_extras(
         db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
         entry = _BINARY_TYPES.get(db_type)
         if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
+            logger.debug(
+                "PostgreSQL: text COPY for %s: column %r (%s) has no exact binary form%s",
+                field.model._meta.label,
+                field.column,
+                db_type or "no type",
+                " (timestamp without time zone, USE_TZ off)"
+                if entry and kind == K_DATETIME
+                else "",
+            )
             return None
         types.append(entry[0])
+    logger.debug(
+        "PostgreSQL: binary COPY for %s (every column has a binary form)",
+        columns[0].model._meta.label if columns else "?",
+    )
     return tuple(types)
 
 
@@ -136,6 +151,12 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
             if stop:
                 payloads.append(("(FORMAT BINARY)", binary, 0))
             if row is not None:  # rows[stop] needs text; its values are already computed
+                logger.debug(
+                    "PostgreSQL: binary COPY falls back to text from row %d (counting from 0) "
+                    "in a batch of %d rows: a value there has no exact binary form",
+                    offset + stop,
+                    len(rows),
+                )
                 rest = [row, *rows[stop + 1 :]]
                 payloads.append(("", encoder.pg_copy(rest, offset + stop, dump), stop))
         else:
