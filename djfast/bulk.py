@@ -558,11 +558,12 @@ class BulkInserter(AsyncBulkMixin):
         # instance rows: primary keys and _state as bulk_create sets them (djfast.bulk_pk)
         batch = bulk_pk.prepare(self, rows, objs)
         config = self._config
-        if self._pk_extra:
+        if self._pk_extra and self._pk_auto is not None:
+            pk_columns: list[models.Field] = [*self.columns, self._pk_auto]
             if self._pk_config is None:
-                self._pk_config = self._column_config([*self.columns, self._pk_auto])
+                self._pk_config = self._column_config(pk_columns)
             self._config = self._pk_config
-            self._write_columns = [*self.columns, self._pk_auto]
+            self._write_columns = pk_columns
         self._pk_batch = batch
         try:
             bulk_pk.write(self, rows, offset, batch)

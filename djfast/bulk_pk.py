@@ -165,7 +165,7 @@ def _finish(ins: Any, rows: list[Any], batch: PkBatch) -> None:
     if not objs:
         return
     alias = ins.db
-    attname = ins._pk_auto.attname if ins._pk_auto is not None else None
+    attname = ins._pk_auto.attname if ins._pk_auto is not None else ""  # "": never needed
     ids = batch.ids
     needed = set(batch.pending).union(ids)
     for i, row in enumerate(rows):
