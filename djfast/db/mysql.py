@@ -1,8 +1,10 @@
 """MariaDB/MySQL (mysqlclient): rows in through multi-row INSERT statements built in C, each
-within the server's ``max_allowed_packet``, values escaped by the driver."""
+within the server's ``max_allowed_packet``, values escaped by the driver; rows out (CSV exports)
+through an unbuffered raw cursor in large batches."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
@@ -11,6 +13,7 @@ from django.db.models.constants import OnConflict
 from djfast.db.base import ENCODER_MYSQL
 
 ENCODER = ENCODER_MYSQL
+CSV_PATH = "native-mysql"
 
 
 def fast_uuid(connection: Any) -> bool:
@@ -97,3 +100,31 @@ def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
             return cursor.rowcount
         finally:
             cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")
+
+
+def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
+    """Chunks of a native CSV export: the compiled SELECT on an unbuffered (SSCursor) raw
+    cursor, so memory stays bounded, fetched in batches, Django's converters applied only to
+    the columns with some. The connection's conversions are the ORM's (same driver object)."""
+    from MySQLdb.cursors import SSCursor
+
+    from djfast.csv_native import FETCH_ROWS
+
+    conn = plan.connection
+    convs = plan.row_converters()
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    with conn.wrap_database_errors:
+        cursor = conn.connection.cursor(SSCursor)
+    try:
+        with conn.wrap_database_errors:
+            cursor.execute(plan.sql, plan.params)
+        while True:
+            with conn.wrap_database_errors:
+                rows = cursor.fetchmany(FETCH_ROWS)
+            if not rows:
+                break
+            yield feed.rows(list(rows), convs)
+    finally:
+        with conn.wrap_database_errors:
+            cursor.close()  # reads and drops what is left, so the connection stays usable
