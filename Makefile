@@ -73,6 +73,7 @@ test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest py
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	clang-format --dry-run -Werror $(CORE_SRC) $(CORE_HDR) $(PY_SRC) $(PY_HDR) $(CTEST_SRC) tests/c/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --std=c99 -Icsrc/core $(CORE_SRC)

@@ -198,7 +198,8 @@ def _random_name_len(max_random_bytes: int) -> int:
     mock it there see the draw), or -1 for no FNAME field at all."""
     if not max_random_bytes:
         return -1
-    return django_text.secrets.randbelow(max_random_bytes)
+    # django.utils.text imports secrets; django-stubs declare only the module's own names
+    return django_text.secrets.randbelow(max_random_bytes)  # type: ignore[attr-defined]
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:

@@ -163,9 +163,9 @@ def _queryset_rows(
         qs = qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
     elif not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
         # .values() dicts and flat values_list scalars: the same columns as tuples
-        qs = qs.values_list(*qs._fields)
+        qs = qs.values_list(*qs._fields)  # type: ignore[attr-defined]  # private, not in stubs
     if header is True:
-        names = list(qs._fields) or [
+        names = list(qs._fields) or [  # type: ignore[attr-defined]  # private, not in stubs
             *(f.attname for f in qs.model._meta.concrete_fields),
             *qs.query.annotation_select,
         ]
@@ -239,6 +239,11 @@ class _AsyncCSVStream:
                 _drive(aclose())
 
 
+def _next_or(iterator: Any, default: Any) -> Any:
+    """``next(iterator, default)``, as one typed function for ``sync_to_async``."""
+    return next(iterator, default)
+
+
 class StreamingCSVResponse(StreamingHttpResponse):
     """The response ``StreamingCSV`` returns: a ``StreamingHttpResponse`` that streams under
     ASGI too.
@@ -253,13 +258,14 @@ class StreamingCSVResponse(StreamingHttpResponse):
     async def __aiter__(self) -> Any:
         from asgiref.sync import sync_to_async
 
-        stream = self._iterator
+        # set by StreamingHttpResponse's streaming_content setter; private, not in django-stubs
+        stream = self._iterator  # type: ignore[attr-defined]
         try:
             if self.is_async:
                 async for part in stream:
                     yield self.make_bytes(part)
             else:
-                pull = sync_to_async(next, thread_sensitive=True)
+                pull = sync_to_async(_next_or, thread_sensitive=True)
                 done = object()
                 while (part := await pull(stream, done)) is not done:
                     yield self.make_bytes(part)
@@ -272,7 +278,7 @@ class StreamingCSVResponse(StreamingHttpResponse):
     def _close_sources(self) -> None:
         # what response.close() does to the content, without request_finished (Django's
         # handler still calls close() when the response completes; closing twice is harmless)
-        for closer in self._resource_closers:
+        for closer in self._resource_closers:  # type: ignore[attr-defined]  # private, as above
             closer()
 
 
@@ -308,16 +314,16 @@ def StreamingCSV(
         raise TypeError("StreamingCSV: fields= applies to a QuerySet only.")
     elif header is True:
         raise TypeError("StreamingCSV: header=True needs a QuerySet; pass the header row itself.")
-    if header is None or header is False:
-        header = None
+    # header=True was replaced by the QuerySet's labels above (or refused)
+    head = None if header is None or isinstance(header, bool) else header
     prefix = BOM if bom else b""
     content: Any
-    if not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
+    if not isinstance(rows, Iterable) and isinstance(rows, AsyncIterable):
         logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
-        content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
+        content = _AsyncCSVStream(w.chunks(None, header=head, prefix=prefix), rows)
     else:
         logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
-        content = w.chunks(rows, header=header, prefix=prefix)
+        content = w.chunks(rows, header=head, prefix=prefix)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     if filename:
         response["Content-Disposition"] = content_disposition(filename)

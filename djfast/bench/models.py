@@ -17,6 +17,8 @@ class BenchRow(models.Model):
     note = models.CharField(max_length=100, null=True)
     active = models.BooleanField()
 
+    objects: models.Manager[BenchRow] = models.Manager()
+
     class Meta:
         app_label = "djfast_bench"
 
