@@ -245,3 +245,18 @@ def test_conf_docstring_says_what_each_setting_accepts():
         for name in names:
             [line] = [ln for ln in doc.splitlines() if f'"{name}":' in ln]
             assert "#" in line, f"{name}: say what it accepts in a comment"
+
+
+@override_settings(CACHES=HASHING, DEBUG=True)
+def test_a_warning_handler_that_hashes_a_key_itself_does_not_recurse():
+    seen = []
+
+    def showwarning(message, *args, **kwargs):
+        seen.append(str(message))
+        caches["default"].get("inner key with spaces")  # hashed inside the handler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = showwarning
+        caches["default"].get("outer key with spaces")
+    assert len(seen) == 1 and "outer key with spaces" in seen[0]
