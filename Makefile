@@ -11,8 +11,8 @@ VPY := $(VENV)/bin/python
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev
-TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd
+BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev libisal-dev libbrotli-dev
+TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd clang-14 libclang-rt-14-dev
 
 CORE_SRC := $(sort $(wildcard csrc/core/*.c))
 CORE_HDR := $(sort $(wildcard csrc/core/*.h))
@@ -21,12 +21,12 @@ PY_HDR := $(sort $(wildcard csrc/py/*.h))
 CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 CTEST_BIN := $(patsubst tests/c/%.c,build/ctest/%,$(CTEST_SRC))
 CTEST_ASAN := $(patsubst tests/c/%.c,build/ctest-asan/%,$(CTEST_SRC))
-CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash check 2>/dev/null)
+CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash libisal libbrotlienc libbrotlidec check 2>/dev/null)
 CCHECK_FLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror -g -Icsrc/core -Itests/c
 MEMCACHED_PORT ?= 11211
 
 .PHONY: all bench test deps deps-build deps-test venv build lint format ctest ctest-valgrind \
-        ctest-asan pytest sdist-check clean wheel wheel-check
+        ctest-asan pytest sdist-check clean fuzz fuzz-smoke wheel wheel-check
 
 all: build
 
@@ -66,7 +66,7 @@ build: venv
 bench: build
 	$(VPY) -m djfast.bench $(BENCH_ARGS)
 
-test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest pytest-django42
+test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-check pytest pytest-django42
 	@echo "djfast: every test suite passed"
 
 # ---------------------------------------------------------------- lint
@@ -106,6 +106,32 @@ ctest-valgrind: deps-test $(CTEST_BIN)
 ctest-asan: deps-test $(CTEST_ASAN)
 	@set -e; for t in $(CTEST_ASAN); do echo "== asan+ubsan $$t"; \
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# ---------------------------------------------------------------- fuzzing (libFuzzer)
+# One harness per csrc/core entry point (tests/fuzz/fuzz_*.c), built with clang's libFuzzer,
+# ASan and UBSan. Each runs FUZZ_SECONDS from the committed seed corpus tests/fuzz/corpus/<name>
+# (new inputs go to build/fuzz/corpus/<name>, never into the repository). A finding stops make
+# and leaves its crash-* file in build/fuzz.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR) tests/fuzz/fuzz_common.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icsrc/core -Itests/fuzz \
+	  -o $@ $< $(CORE_SRC) $(CLIBS) -lm
+
+fuzz: deps-test $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n: $(FUZZ_SECONDS) s"; \
+	  (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus/$$n ../../tests/fuzz/corpus/$$n >$$n.log 2>&1) || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$n.log; done
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 # ---------------------------------------------------------------- packaging
 # The sdist must carry everything needed to build: build it, build a wheel from it, import it.
@@ -181,5 +207,34 @@ define run_pytest
 	exit $$rc
 endef
 
+# ---------------------------------------------------------------- end to end (gunicorn + wrk)
+# benchmarks/site under gunicorn, loaded by wrk on 127.0.0.1 in bounded runs; the drivers stop
+# their servers however they end. Settings: see benchmarks/site/bench_e2e.py and soak.py.
+E2E_DEBS := wrk
+E2E_PY := cd benchmarks/site && $(abspath $(VPY))
+.PHONY: deps-e2e bench-e2e bench-e2e-smoke soak soak-smoke
+
+deps-e2e: deps-build
+	$(call ensure_debs,$(E2E_DEBS))
+
+bench-e2e: deps-e2e build
+	$(E2E_PY) bench_e2e.py
+
+bench-e2e-smoke: deps-e2e build
+	$(E2E_PY) bench_e2e.py --smoke
+
+soak: deps-e2e build
+	$(E2E_PY) soak.py
+
+soak-smoke: deps-e2e build
+	$(E2E_PY) soak.py --smoke
+
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis
+
+# ---------------------------------------------------------------- compression engines
+# Speed against bytes for every engine and level (libdeflate, zlib, ISA-L, zstd, brotli) on the
+# bench bodies; the table in docs/compression.md comes from this.
+.PHONY: bench-engines
+bench-engines: build
+	$(VPY) benchmarks/engine_levels.py $(BENCH_ARGS)

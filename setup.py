@@ -20,6 +20,8 @@ LIBRARIES = {
     "libdeflate": ("libdeflate-dev", "libdeflate", "libdeflate.h"),
     "libzstd": ("libzstd-dev", "zstd", "zstd.h"),
     "libxxhash": ("libxxhash-dev", "xxhash", "xxhash.h"),
+    "libisal": ("libisal-dev", "isa-l", "isa-l.h"),
+    "libbrotlienc": ("libbrotli-dev", "brotli", "brotli/encode.h"),
 }
 
 # The shared-library stem (lib<name>.so.N) of each pkg-config name, where the two differ. A
@@ -55,7 +57,8 @@ def find_libraries() -> tuple[list[str], list[str]]:
     """Return (compile flags, link flags) for every library, or stop the build naming the missing."""
     if shutil.which("pkg-config") is None:
         raise MissingLibrary(
-            "djfast: pkg-config is needed to find zlib, libdeflate, libzstd and libxxhash.\n"
+            "djfast: pkg-config is needed to find zlib, libdeflate, libzstd, libxxhash, ISA-L and "
+            "brotli.\n"
             "  Debian/Ubuntu: sudo apt-get install pkg-config\n"
             "  macOS:         brew install pkg-config"
         )

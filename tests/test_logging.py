@@ -65,9 +65,13 @@ def test_negotiation_logs_zstd_and_refusal(caplog):
     caplog.set_level(logging.DEBUG, logger="djfast")
     _get(CompressionMiddleware, HttpResponse(BODY), accept="zstd")
     _get(CompressionMiddleware, HttpResponse(BODY), accept="br")
-    first, second = _messages(caplog, "djfast.compression")
+    _get(CompressionMiddleware, HttpResponse(BODY), accept="compress")
+    first, second, third = _messages(caplog, "djfast.compression")
     assert first.startswith("zstd whole body through libzstd")
-    assert second == "no compression: Accept-Encoding 'br' accepts none of ('zstd', 'gzip')"
+    assert second.startswith("br whole body through libbrotlienc")
+    assert third == (
+        "no compression: Accept-Encoding 'compress' accepts none of ('zstd', 'br', 'gzip')"
+    )
 
 
 def test_nothing_is_logged_at_info_on_the_hot_paths(caplog):

@@ -278,6 +278,14 @@ static int hash_str(djf_cache_state *cst, PyObject *s, uint8_t out[16])
     return 0;
 }
 
+/* True when a key part starts with "h:", the mark of a hashed key. Such a key is always hashed,
+ * so that no plain key can spell another key's hashed form: the two key spaces stay disjoint. */
+static int part_looks_hashed(const key_part *p)
+{
+    return p->len >= 2 && PyUnicode_READ(p->kind, p->data, 0) == 'h' &&
+           PyUnicode_READ(p->kind, p->data, 1) == ':';
+}
+
 /* Returns djfast's key for (key, prefix, version) and sets *hashed, or NULL with an exception
  * set. */
 static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefix,
@@ -298,7 +306,7 @@ static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefi
     if (full == NULL) {
         goto done;
     }
-    if (memcached_problems(full) == 0) {
+    if (!part_looks_hashed(&p[2]) && memcached_problems(full) == 0) {
         *hashed = 0;
         res = full;
         full = NULL;

@@ -4,7 +4,8 @@
   Django's ``"%s:%s:%s" % (key_prefix, version, key)`` when that is memcached-safe (at most 250
   UTF-8 bytes, no byte 0x00-0x20 or 0x7f, no lone surrogate), otherwise
   ``"<prefix>:<version>:h:<32 hex>"``: the keyed XXH3-128 of the UTF-8 of that whole Django key
-  (lone surrogates encoded with ``surrogatepass``).
+  (lone surrogates encoded with ``surrogatepass``). A key starting with ``h:`` is always
+  hashed, so no plain key can spell another key's hashed form.
 - ``make_template_fragment_key(fragment_name, vary_on=None)``: Django's
   ``"template.cache.<name>.<digest>"`` with the same keyed XXH3-128 in place of md5.
 - ``etag(content)``: ``'"<32 hex>"'``, the (unkeyed) XXH3-128 of the content.
