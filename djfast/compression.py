@@ -301,7 +301,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
         if coding is not None:
             cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached
     if encoding == "gzip":
         use_isal, isal_level, _ = _engine_settings()
         if use_isal:
