@@ -126,6 +126,25 @@ class CSVChunks(Iterator[bytes]):
     def flush(self) -> bytes: ...
     def close(self) -> None: ...
 
+class CSVFeed:
+    """Rows read straight from a database written as a CSVWriter's chunks (csrc/py/csv_copy.c),
+    cut at the same row boundaries as CSVChunks (djfast.csv_native)."""
+
+    def __init__(
+        self,
+        writer: CSVWriter,
+        header: Iterable[Any] | None = None,
+        prefix: bytes = b"",
+        chunk_size: int = 0,
+    ) -> None: ...
+    def rows(
+        self, batch: list[tuple[Any, ...]], converters: tuple[Any, ...] | None = None, /
+    ) -> list[bytes]: ...
+    def copy(
+        self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /
+    ) -> list[bytes]: ...
+    def flush(self) -> bytes: ...
+
 # --- bulk (csrc/py/bulk.c) ---
 
 class BulkEncoder:

@@ -573,6 +573,9 @@ int djf_csv_exec(PyObject *module, struct djf_state *st)
         cs->str_close == NULL || cs->sixty_four == NULL) {
         goto done;
     }
+    if (djf_csv_feed_exec(module, st) < 0) {
+        goto done;
+    }
     res = 0;
 done:
     Py_XDECREF(csvmod);
@@ -584,6 +587,7 @@ int djf_csv_traverse(djf_csv_state *st, visitproc visit, void *arg)
     Py_VISIT(st->writer_type);
     Py_VISIT(st->chunks_type);
     Py_VISIT(st->error);
+    Py_VISIT(st->feed_type);
     return 0;
 }
 
@@ -596,4 +600,5 @@ void djf_csv_clear(djf_csv_state *st)
     Py_CLEAR(st->str_int);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->sixty_four);
+    Py_CLEAR(st->feed_type);
 }

@@ -23,6 +23,7 @@ typedef struct djf_csv_state {
     PyObject *str_int;       /* "int" */
     PyObject *str_close;     /* "close" */
     PyObject *sixty_four;    /* 64 */
+    PyObject *feed_type;     /* CSVFeed (csv_copy.c) */
 } djf_csv_state;
 
 typedef struct djf_csv_writer_obj {
@@ -44,5 +45,27 @@ void djf_csv_clear(djf_csv_state *st);
  * Returns 0, or -1 with an exception set. */
 int djf_csv_append_row(struct djf_state *st, djf_csv_writer_obj *w, djf_buf *out, PyObject *row,
                        int strict);
+
+/* Appends one Python value as a field of row r (csv.writer's rules). Returns 0, or -1 with an
+ * exception set. */
+int djf_csv_append_value(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                         PyObject *v, int strict);
+
+/* Appends C-formatted ASCII text of a non-str value; `number` says whether csv counts the value
+ * as a number (QUOTE_NONNUMERIC). Returns 0, or -1 with an exception set. */
+int djf_csv_append_formatted(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r,
+                             djf_buf *out, const char *text, size_t n, int number, int strict);
+
+/* Appends UTF-8 text as the field of a str value. Returns 0, or -1 with an exception set. */
+int djf_csv_append_utf8(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                        const char *text, size_t n, int strict);
+
+/* Ends row r (single-empty-field rule, lineterminator); on failure truncates `out` to the row's
+ * start. Returns 0, or -1 with an exception set. */
+int djf_csv_end_row(struct djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                    int strict);
+
+/* Adds the CSVFeed type (csv_copy.c). Returns 0, or -1 with an exception set. */
+int djf_csv_feed_exec(PyObject *module, struct djf_state *st);
 
 #endif

@@ -253,9 +253,8 @@ static int djf_csv_format_fast(djf_state *st, PyObject *v, char *out, size_t *n)
     return 0;
 }
 
-/* Appends one value as a field. Returns 0, or -1 with an exception set. */
-static int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
-                                PyObject *v, int strict)
+int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                         PyObject *v, int strict)
 {
     int quoting = w->d.quoting;
     int flags = strict ? DJF_CSV_STRICT_UTF8 : 0;
@@ -364,4 +363,59 @@ done:
     Py_XDECREF(item);
     Py_XDECREF(iter);
     return res;
+}
+
+int djf_csv_append_formatted(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                             const char *text, size_t n, int number, int strict)
+{
+    int quoting = w->d.quoting;
+    int quoted = quoting == DJF_CSV_QUOTE_ALL || quoting == DJF_CSV_QUOTE_NOTNULL ||
+                 (quoting == DJF_CSV_QUOTE_NONNUMERIC && !number);
+    int flags = (strict ? DJF_CSV_STRICT_UTF8 : 0) | (quoted ? DJF_CSV_QUOTED : 0);
+
+    /* as for a value's text: the guard's rule judges what is written ("-inf" is guarded) */
+    flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
+    return djf_csv_append_ascii(st, w, r, out, text, n, flags);
+}
+
+int djf_csv_append_utf8(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out,
+                        const char *text, size_t n, int strict)
+{
+    int quoting = w->d.quoting;
+    int flags = strict ? DJF_CSV_STRICT_UTF8 : 0;
+    PyObject *s = NULL;
+    size_t i;
+    int res;
+
+    if (quoting != DJF_CSV_QUOTE_MINIMAL && quoting != DJF_CSV_QUOTE_NONE) {
+        flags |= DJF_CSV_QUOTED; /* ALL, NONNUMERIC, STRINGS and NOTNULL quote an exact str */
+    }
+    flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
+    for (i = 0; i < n && (unsigned char)text[i] < 0x80; i++) {
+    }
+    if (i == n) {
+        return djf_csv_append_ascii(st, w, r, out, text, n, flags);
+    }
+    if (n > (size_t)PY_SSIZE_T_MAX) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)n, "strict");
+    if (s == NULL) {
+        return -1;
+    }
+    res = djf_csv_append_str(st, w, r, out, s, flags);
+    Py_DECREF(s);
+    return res;
+}
+
+int djf_csv_end_row(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, djf_buf *out, int strict)
+{
+    int rc = djf_csv_row_end(&w->d, r, out, strict ? DJF_CSV_STRICT_UTF8 : 0);
+
+    if (rc != DJF_OK) {
+        out->len = r->start;
+        return djf_csv_raise(st, w, rc, NULL);
+    }
+    return 0;
 }

@@ -3,10 +3,12 @@ an exact binary form and text otherwise, both payloads built in C."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from django.db import DataError, models
+from django.db.models.constants import OnConflict
 
 from djfast.db.base import (
     ENCODER_POSTGRESQL,
@@ -84,20 +86,18 @@ def column_extras(
     return tuple(types)
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter with COPY (through a staging table for
-    ignore_conflicts)."""
+def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]:
+    """The COPY payloads of one batch, (format option, payload): binary for as many rows as it
+    can hold, then text."""
     from psycopg.adapt import PyFormat, Transformer
 
-    conn = ins.connection
-    conn.ensure_connection()
-    tx = Transformer(conn.connection)
+    tx = Transformer(ins.connection.connection)
 
     def dump(obj: Any) -> Any:
         return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
 
     encoder, _, pgtypes = ins._config
-    payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+    payloads = []
     try:
         if pgtypes is not None:
             binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
@@ -119,23 +119,273 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         if _NUL_MESSAGE not in str(exc):
             raise
         raise DataError(str(exc)) from exc
+    return payloads
+
+
+def _staged(
+    conn: Any, pg: Any, stage: str, table: str, cols: str, payloads: list, then: Any
+) -> Any:
+    """COPY the payloads into a new temporary table ``stage`` (the columns ``cols`` of
+    ``table``), return ``then(pg)`` and drop the stage. On error the stage goes with the
+    transaction's rollback (every batch runs inside atomic()); it is dropped here too whenever
+    the transaction can still run a statement."""
+    pg.execute(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+    )
+    try:
+        for fmt, payload in payloads:
+            with pg.copy(f"COPY {stage} ({cols}) FROM STDIN {fmt}") as copy:
+                copy.write(payload)
+        result = then(pg)
+    except BaseException:
+        from psycopg.pq import TransactionStatus
+
+        if pg.connection.info.transaction_status == TransactionStatus.INTRANS:
+            with contextlib.suppress(Exception):  # the rollback that follows drops it anyway
+                pg.execute(f"DROP TABLE IF EXISTS {stage}")
+        raise
+    pg.execute(f"DROP TABLE {stage}")
+    return result
+
+
+def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
+    """Write one batch of a BulkInserter with COPY (through a staging table for
+    ignore_conflicts and update_conflicts)."""
+    conn = ins.connection
+    conn.ensure_connection()
+    payloads = _payloads(ins, rows, offset)
     table, cols = ins._table_sql()
     with conn.cursor() as cursor, conn.wrap_database_errors:
         pg = cursor.cursor
-        target = table
-        if ins.ignore_conflicts:
-            target = conn.ops.quote_name(f"djfast_bulk_stage_{id(ins):x}")
-            pg.execute(
-                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
-                f"SELECT {cols} FROM {table} WITH NO DATA"
-            )
-        for fmt, payload in payloads:
-            with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
-                copy.write(payload)
-        if not ins.ignore_conflicts:
+        if not (ins.ignore_conflicts or ins.update_conflicts):
+            for fmt, payload in payloads:
+                with pg.copy(f"COPY {table} ({cols}) FROM STDIN {fmt}") as copy:
+                    copy.write(payload)
             return
-        stage = target
-        pg.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
-        )
-        pg.execute(f"DROP TABLE {stage}")
+        if ins.update_conflicts:
+            suffix = conn.ops.on_conflict_suffix_sql(
+                ins.columns,
+                OnConflict.UPDATE,
+                [f.column for f in ins.update_fields],
+                [f.column for f in ins.unique_fields],
+            )
+        else:
+            suffix = "ON CONFLICT DO NOTHING"
+        stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
+        insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
+        _staged(conn, pg, stage, table, cols, payloads, lambda pg: pg.execute(insert))
+
+
+def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
+    """Update with one batch of a BulkUpdater: COPY into a staging table, then one
+    ``UPDATE ... FROM``; returns the rows matched."""
+    conn = upd.connection
+    conn.ensure_connection()
+    payloads = _payloads(upd, rows, offset)
+    qn = conn.ops.quote_name
+    table = qn(upd.model._meta.db_table)
+    names = [qn(f.column) for f in upd.columns]
+    key, cols = names[0], ", ".join(names)
+    stage = qn(upd._stage_name())
+    sets = ", ".join(f"{c} = s.{c}" for c in names[1:])
+    update = f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
+
+    def run(pg: Any) -> int:
+        pg.execute(update)
+        return pg.rowcount
+
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        return _staged(conn, cursor.cursor, stage, table, cols, payloads, run)
+
+
+# ------------------------------------------------------------------ reads (CSV exports)
+
+CSV_PATH = "native-postgresql-copy"
+
+# CSVFeed column kinds (csrc/py/csv_copy.c): how C writes a binary COPY field.
+_FEED_PY, _FEED_INT, _FEED_FLOAT, _FEED_NUMERIC, _FEED_BOOL, _FEED_TEXT = 0, 1, 2, 3, 4, 5
+_FEED_DATE, _FEED_TIME, _FEED_TIMESTAMP, _FEED_TIMESTAMPTZ_UTC, _FEED_UUID = 6, 7, 8, 9, 10
+
+# Types by OID whose binary form C writes exactly as str() of what psycopg loads from their text
+# (the ORM's cursors read text); psycopg's binary loader gives the same value for these too.
+_BINARY_KINDS = {
+    21: _FEED_INT,  # int2
+    23: _FEED_INT,  # int4
+    20: _FEED_INT,  # int8
+    701: _FEED_FLOAT,  # float8
+    1700: _FEED_NUMERIC,
+    16: _FEED_BOOL,
+    25: _FEED_TEXT,  # text
+    1043: _FEED_TEXT,  # varchar
+    1042: _FEED_TEXT,  # bpchar (padded, as its text form)
+    19: _FEED_TEXT,  # name
+    1082: _FEED_DATE,
+    1083: _FEED_TIME,
+    1114: _FEED_TIMESTAMP,
+    1184: _FEED_TIMESTAMPTZ_UTC,  # only when Django loads it in UTC (see _kinds)
+    2950: _FEED_UUID,
+}
+_TIMESTAMPTZ = 1184
+
+# Types whose cast to text is not their output text: read through the ORM instead.
+_NO_TEXT_CAST = {"inet", "cidr"}
+
+
+def csv_refuses(connection: Any, columns: list[Any]) -> str:
+    """Why a plan's columns cannot be read natively here ("" when they can)."""
+    for _, expression in columns:
+        try:
+            db_type = (expression.output_field.db_type(connection) or "").lower()
+        except Exception:  # no output field: the OID decides at read time
+            continue
+        if db_type.split("(")[0].strip() in _NO_TEXT_CAST:
+            return f"a {db_type} column (its text cast differs from its output)"
+    return ""
+
+
+def _kinds(plan: Any, cursor: Any, oids: list[int]) -> tuple[bytes, tuple[Any, ...], list[bool]]:
+    """Per column: the CSVFeed kind, the loader (bytes | None -> the value the ORM writes) and
+    whether the column is cast to text in the COPY (then loaded by its text loader)."""
+    from django.conf import settings
+    from psycopg.adapt import Transformer
+    from psycopg.pq import Format
+
+    conn = plan.connection
+    tx = Transformer(cursor)
+    utc = settings.USE_TZ and conn.timezone_name == "UTC"
+    utf8 = cursor.connection.info.encoding in ("utf-8", "utf8")
+    kinds, loaders, casts = [], [], []
+    for i, oid in enumerate(oids):
+        kind = _BINARY_KINDS.get(oid)
+        if oid == _TIMESTAMPTZ and not utc:
+            kind = None  # Django's own text loader decides the zone: use it, on the text cast
+        if kind == _FEED_TEXT and not utf8:
+            kind = None
+        cast = kind is None
+        load = tx.get_loader(oid, Format.TEXT if cast else Format.BINARY).load
+        convert = plan.value_converter(i)
+        if convert is not None:
+            kind = _FEED_PY
+        loaders.append(_loader(conn, load, convert))
+        kinds.append(_FEED_PY if kind is None else kind)
+        casts.append(cast)
+    return bytes(kinds), tuple(loaders), casts
+
+
+def _loader(conn: Any, load: Any, convert: Any) -> Any:
+    """bytes | None -> value: psycopg's loader (errors as Django's), then the converters."""
+    wrap = conn.wrap_database_errors
+
+    def loaded(raw: Any) -> Any:
+        if raw is None:
+            value = None
+        else:
+            with wrap:
+                value = load(raw)
+        return value if convert is None else convert(value)
+
+    return loaded
+
+
+def csv_read(plan: Any, feed: Any) -> Any:
+    """Chunks of a native CSV export: ``COPY (<select>) TO STDOUT (FORMAT binary)`` read with
+    libpq's copy calls and decoded in C. Inside a transaction the COPY runs in a savepoint, so
+    a cancelled COPY (the generator closed early: a client disconnect) leaves the transaction
+    and the connection usable; outside one, the cancelled statement is simply gone."""
+    from psycopg import errors as pgerrors
+    from psycopg.pq import ExecStatus, TransactionStatus
+
+    from djfast.csv_native import COPY_BYTES
+
+    conn = plan.connection
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({plan.sql}) AS djfast_q LIMIT 0", plan.params)
+        oids = [d.type_code for d in cursor.cursor.description]
+        kinds, loaders, casts = _kinds(plan, cursor.cursor, oids)
+    select = conn.ops.compose_sql(plan.sql, plan.params)
+    if any(casts):
+        names = [f"c{i}" for i in range(len(oids))]
+        cols = ", ".join(f"q.{n}::text" if cast else f"q.{n}" for n, cast in zip(names, casts))
+        select = f"SELECT {cols} FROM ({select}) AS q({', '.join(names)})"
+    pg = conn.connection
+    pgconn = pg.pgconn
+    encoding = pg.info.encoding
+    savepoint = pgconn.transaction_status == TransactionStatus.INTRANS
+    if savepoint:
+        with conn.cursor() as cursor:
+            cursor.execute("SAVEPOINT djfast_csv")
+    finished = False
+    clean = False  # the COPY ended without an error
+
+    def result_error(res: Any) -> Exception:
+        return pgerrors.error_from_result(res, encoding=encoding)
+
+    copying = False  # libpq is in the COPY OUT state
+
+    def drain() -> Any:
+        """Reads what is left of the COPY and its results; returns the first error result."""
+        nonlocal copying
+        error = None
+        while copying:
+            nbytes, _ = pgconn.get_copy_data(0)
+            copying = nbytes >= 0
+        while (res := pgconn.get_result()) is not None:
+            if error is None and res.status == ExecStatus.FATAL_ERROR:
+                error = res
+        return error
+
+    try:
+        pgconn.send_query(f"COPY ({select}) TO STDOUT (FORMAT binary)".encode(encoding))
+        res = pgconn.get_result()
+        if res is None or res.status != ExecStatus.COPY_OUT:
+            error = drain() if res is not None else None
+            if res is not None and res.status == ExecStatus.FATAL_ERROR:
+                error = res
+            finished = True
+            with conn.wrap_database_errors:
+                raise (
+                    result_error(error)
+                    if error is not None
+                    else RuntimeError("COPY TO STDOUT did not start")
+                )
+        copying = True
+        msgs: list[Any] = []
+        size = 0
+        get = pgconn.get_copy_data
+        while True:
+            nbytes, data = get(0)
+            if nbytes < 0:
+                copying = False
+                break
+            msgs.append(data)
+            size += nbytes
+            if size >= COPY_BYTES:
+                out = feed.copy(msgs, kinds, loaders)
+                msgs = []
+                size = 0
+                if out:
+                    yield out
+        error = drain()
+        finished = True
+        clean = error is None
+        if msgs:
+            out = feed.copy(msgs, kinds, loaders)
+            if out:
+                yield out
+        if error is not None:
+            with conn.wrap_database_errors:
+                raise result_error(error)
+    finally:
+        if not finished:
+            # stopped early (closed, or an error in the writer): cancel, and read to the end
+            pg.cancel_safe()
+            drain()
+        if savepoint:
+            with conn.cursor() as cursor:
+                if clean:
+                    cursor.execute("RELEASE SAVEPOINT djfast_csv")
+                else:
+                    cursor.execute("ROLLBACK TO SAVEPOINT djfast_csv")
+                    cursor.execute("RELEASE SAVEPOINT djfast_csv")
