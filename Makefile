@@ -74,6 +74,7 @@ test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-chec
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	clang-format --dry-run -Werror $(CORE_SRC) $(CORE_HDR) $(PY_SRC) $(PY_HDR) $(CTEST_SRC) tests/c/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --std=c99 -Icsrc/core $(CORE_SRC)
@@ -173,7 +174,7 @@ wheel-check:
 	$(PYTHON) -m venv $(WHEEL_CHECK_DIR)/venv
 	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q --upgrade pip
 	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q $(CURDIR)/$$(ls dist/djfast-*manylinux*.whl | head -1) \
-	  "Django>=5.2,<5.3" "pytest>=8" "zstandard>=0.22"
+	  "Django>=5.2,<5.3" "pytest>=8" "zstandard>=0.22" "brotli>=1.0"
 	cp tests/wheel/smoke_wheel.py $(WHEEL_CHECK_DIR)/
 	cd $(WHEEL_CHECK_DIR) && env -u PYTHONPATH \
 	  DJFAST_WHEEL_LIBS="$$($(CURDIR)/$(VPY) -c "import sys; sys.path.insert(0, '$(CURDIR)'); import setup; print(' '.join(setup.wheel_libraries()))")" \

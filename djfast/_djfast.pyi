@@ -29,8 +29,9 @@ class KeyMaker:
         key_func: Any,
         key_prefix: Any,
         version: Any,
-        on_bad: Callable[[Any], object],
+        on_bad: Callable[..., object],  # on_bad(owner, key), or on_bad(key) without an owner
         mode: int,
+        owner: object = None,  # held by weak reference
     ) -> None: ...
     def __call__(self, key: Any, version: Any = None) -> Any: ...
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.db import (
     DataError,
@@ -84,7 +84,7 @@ _FAST_FIELDS: list[tuple[type[models.Field], int]] = [
     (models.BinaryField, K_BYTES),
 ]
 _PREP_METHODS = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
-_NOW = {
+_NOW: dict[type[models.Field], Callable[[], Any]] = {
     models.DateTimeField: timezone.now,
     models.DateField: datetime.date.today,
     models.TimeField: lambda: datetime.datetime.now().time(),
@@ -131,7 +131,7 @@ def _fast_kind(field: models.Field, backend: Any, connection: Any) -> int:
     if field.is_relation:
         if type(field) not in (models.ForeignKey, models.OneToOneField):
             return K_OTHER
-        return _fast_kind(field.target_field, backend, connection)
+        return _fast_kind(cast(models.ForeignKey, field).target_field, backend, connection)
     for base, kind in _FAST_FIELDS:
         if isinstance(field, base):
             if not _is_stock(field, base):
@@ -172,8 +172,9 @@ def _prep_for(
             return get_db_prep_save(value, connection)
 
         return prep
-    rel_model = field.remote_field.model
-    target_attname = field.target_field.attname
+    relation = cast(models.ForeignObject, field)  # is_relation: a foreign key (or a custom one)
+    rel_model = relation.remote_field.model
+    target_attname = relation.target_field.attname
 
     def prep_related(value: Any) -> Any:
         if isinstance(value, models.Model):
@@ -279,16 +280,16 @@ class BulkInserter(AsyncBulkMixin):
                 raise TypeError("fields must be a list of field names, not a str.")
             user = []
             for name in fields:
-                f = by_name.get(name)
-                if f is None:
+                named = by_name.get(name)
+                if named is None:
                     opts.get_field(name)  # FieldDoesNotExist for unknown names
                     raise ValueError(
                         f"djfast.bulk: {opts.object_name}.{name} is not a concrete field that "
                         "bulk_create can write."
                     )
-                if f in user:
+                if named in user:
                     raise ValueError(f"djfast.bulk: field {name!r} is listed twice in fields.")
-                user.append(f)
+                user.append(named)
         columns = [f for f in insertable if f in user or not omitted_by_default(f)]
         self.fields = user
         self.columns = columns
@@ -470,7 +471,8 @@ class BulkInserter(AsyncBulkMixin):
         pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
         if not pk_set:
             obj.pk = pk.get_pk_value_on_save(obj)
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        # Django's private step of bulk_create (unsaved related objects raise ValueError)
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         for f in self._omitted:
             value = getattr(obj, f.attname)
             if value is not None and not _is_db_default(value):
@@ -602,7 +604,7 @@ class BulkInserter(AsyncBulkMixin):
             self._atomic_cm.__enter__()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         self._entered = False
         own: BaseException | None = None  # an error this method has to raise itself
         if exc is None:
@@ -633,9 +635,9 @@ class BulkInserter(AsyncBulkMixin):
             if own is not None:
                 raise own
             return False
-        err = self._error(problem, "because the with-block raised")
+        failure = self._error(problem, "because the with-block raised")
         self._pending, self._objs = [], {}  # never written: the error says so
-        raise err from problem
+        raise failure from problem
 
 
 def _rows(n: int, noun: str = "row") -> str:

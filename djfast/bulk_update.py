@@ -18,7 +18,7 @@ in a temporary table and runs one ``UPDATE ... JOIN``. See docs/bulk.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.models.query import QuerySet
@@ -45,10 +45,11 @@ def conflict_options(
     ]
     updates = [opts.get_field(name) for name in update_fields or ()]
     # bulk_create's own check, so the messages follow the running Django version
-    QuerySet(model=model, using=using)._check_bulk_create_options(
+    QuerySet(model=model, using=using)._check_bulk_create_options(  # type: ignore[attr-defined]  # private, not in stubs
         ignore_conflicts, update_conflicts, updates, uniques
     )
-    return updates, uniques
+    # the check above refuses anything but concrete fields
+    return cast(list[models.Field], updates), cast(list[models.Field], uniques)
 
 
 def _no_value(model: str, name: str) -> Callable[[], Any]:
@@ -103,16 +104,17 @@ class BulkUpdater(BulkInserter):
         names = list(fields or ())
         if not names:
             raise ValueError("Field names must be given to bulk_update().")
-        targets = [opts.get_field(name) for name in names]
-        if any(not f.concrete or f.many_to_many for f in targets):
+        found = [opts.get_field(name) for name in names]
+        if any(not isinstance(f, models.Field) or not f.concrete or f.many_to_many for f in found):
             raise ValueError("bulk_update() can only be used with concrete fields.")
+        targets = [f for f in found if isinstance(f, models.Field)]
         if any(f.primary_key for f in targets):
             raise ValueError("bulk_update() cannot be used with primary key fields.")
         for f in targets:
             if targets.count(f) > 1:
                 raise ValueError(f"djfast.bulk: field {f.name!r} is listed twice in fields.")
         key = opts.pk if self._key_name == "pk" else opts.get_field(self._key_name)
-        if not key.concrete or not key.unique:
+        if not isinstance(key, models.Field) or not key.concrete or not key.unique:
             raise ValueError(
                 f"djfast.bulk: key={self._key_name!r} must be 'pk' or a unique concrete field "
                 f"of {opts.object_name}."
@@ -174,7 +176,8 @@ class BulkUpdater(BulkInserter):
             )
         if obj.pk is None:
             raise ValueError("All bulk_update() objects must have a primary key set.")
-        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=self.fields)
+        # Django's private step of bulk_update (unsaved related objects raise ValueError)
+        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=self.fields)  # type: ignore[attr-defined]
         return tuple([getattr(obj, f.attname) for f in self.columns])
 
     # ------------------------------------------------------------------ writing

@@ -287,7 +287,8 @@ def _random_name_len(max_random_bytes: int) -> int:
     mock it there see the draw), or -1 for no FNAME field at all."""
     if not max_random_bytes:
         return -1
-    return django_text.secrets.randbelow(max_random_bytes)
+    # django.utils.text imports secrets; django-stubs declare only the module's own names
+    return django_text.secrets.randbelow(max_random_bytes)  # type: ignore[attr-defined]
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
@@ -304,7 +305,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
         if coding is not None and type(content) is bytes:  # response.content always is
             cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached
     if encoding == "gzip":
         use_isal, isal_level, _ = _engine_settings()
         if use_isal:

@@ -195,13 +195,13 @@ def _as_values_list(qs: QuerySet, fields: Sequence[str] | None) -> QuerySet:
         return qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
     if not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
         # .values() dicts and flat values_list scalars: the same columns as tuples
-        return qs.values_list(*qs._fields)
+        return qs.values_list(*qs._fields)  # type: ignore[attr-defined]  # private, not in stubs
     return qs
 
 
 def _column_names(qs: QuerySet) -> list[str]:
     """The column names of a values_list QuerySet (all concrete fields when it names none)."""
-    return list(qs._fields) or [
+    return list(qs._fields) or [  # type: ignore[attr-defined]  # private, not in stubs
         *(f.attname for f in qs.model._meta.concrete_fields),
         *qs.query.annotation_select,
     ]
@@ -211,7 +211,7 @@ def _unstarted(agen: Any) -> bool:
     """Whether the async generator ``agen`` has not run yet (so its arguments are intact)."""
     state = getattr(inspect, "getasyncgenstate", None)  # Python 3.12+
     if state is not None:
-        return bool(state(agen) == inspect.AGEN_CREATED)
+        return bool(state(agen) == inspect.AGEN_CREATED)  # type: ignore[attr-defined]  # 3.12+
     frame = agen.ag_frame  # 3.11: an unstarted frame still sits on its first instruction
     return frame is not None and not agen.ag_running and frame.f_lasti <= 0
 
@@ -231,7 +231,8 @@ def _aiterator_queryset(rows: Any) -> QuerySet | None:
         return None
     if not _unstarted(rows):
         return None
-    qs = rows.ag_frame.f_locals.get("self")
+    frame = rows.ag_frame
+    qs = frame.f_locals.get("self") if frame is not None else None
     if not isinstance(qs, QuerySet):
         return None
     _drive(rows.aclose())  # never started: closes at once, no event loop needed
@@ -304,6 +305,11 @@ class _AsyncCSVStream:
                 _drive(aclose())
 
 
+def _next_or(iterator: Any, default: Any) -> Any:
+    """``next(iterator, default)``, as one typed function for ``sync_to_async``."""
+    return next(iterator, default)
+
+
 class StreamingCSVResponse(StreamingHttpResponse):
     """The response ``StreamingCSV`` returns: a ``StreamingHttpResponse`` that streams under
     ASGI too.
@@ -323,13 +329,14 @@ class StreamingCSVResponse(StreamingHttpResponse):
     async def __aiter__(self) -> Any:
         from asgiref.sync import sync_to_async
 
-        stream = self._iterator
+        # set by StreamingHttpResponse's streaming_content setter; private, not in django-stubs
+        stream = self._iterator  # type: ignore[attr-defined]
         try:
             if self.is_async:
                 async for part in stream:
                     yield self.make_bytes(part)
             else:
-                pull = sync_to_async(next, thread_sensitive=True)
+                pull = sync_to_async(_next_or, thread_sensitive=True)
                 done = object()
                 while (part := await pull(stream, done)) is not done:
                     yield self.make_bytes(part)
@@ -342,7 +349,7 @@ class StreamingCSVResponse(StreamingHttpResponse):
     def _close_sources(self) -> None:
         # what response.close() does to the content, without request_finished (Django's
         # handler still calls close() when the response completes; closing twice is harmless)
-        for closer in self._resource_closers:
+        for closer in self._resource_closers:  # type: ignore[attr-defined]  # private, as above
             closer()
 
 
@@ -411,16 +418,17 @@ def StreamingCSV(
     content: Any
     if plan is not None:
         content = csv_native.chunks(plan, w, header, prefix)
-    elif not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
-        logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
-        if column_formats:
-            rows = _formats.aformatted(rows, column_formats)
-        content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
-    else:
+    elif isinstance(rows, Iterable) or not isinstance(rows, AsyncIterable):
         logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
         if column_formats:
             rows = _formats.formatted(rows, column_formats)
         content = w.chunks(rows, header=header, prefix=prefix)
+    else:  # an async iterable that is not also a sync one
+        logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
+        source: AsyncIterable[Any] = rows
+        if column_formats:
+            source = _formats.aformatted(source, column_formats)
+        content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), source)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     response.csv_path = path
     if filename:

@@ -324,8 +324,10 @@ static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefi
     /* djfast.cache.debug sets on_hash only under DEBUG (or DEBUG logging): the warning and the
      * log record Django's CacheKeyWarning would have been. */
     if (res != NULL && cst->on_hash != NULL) {
-        PyObject *told = PyObject_CallFunctionObjArgs(cst->on_hash, full, res, NULL);
+        PyObject *hook = Py_NewRef(cst->on_hash); /* it may replace itself while it runs */
+        PyObject *told = PyObject_CallFunctionObjArgs(hook, full, res, NULL);
 
+        Py_DECREF(hook);
         if (told == NULL) {
             Py_CLEAR(res);
         }

@@ -54,7 +54,8 @@ def _raw_variant(db: str, rows: list[tuple[Any, ...]], setup: Any) -> Variant:
     from djfast.bench.models import BenchRow
 
     table = connection.ops.quote_name(BenchRow._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(BenchRow._meta.get_field(f).column) for f in FIELDS)
+    columns = {f.name: f.column for f in BenchRow._meta.concrete_fields if f.column}
+    cols = ", ".join(connection.ops.quote_name(columns[f]) for f in FIELDS)
     if db == "sqlite":
         # the values as Django hands them to sqlite3: dates and datetimes as str, Decimal as str
         prebuilt = [
@@ -110,7 +111,7 @@ def _raw_variant(db: str, rows: list[tuple[Any, ...]], setup: Any) -> Variant:
     def raw_multirow() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in prebuilt_statements:
-                cursor.execute(statement)
+                cursor.cursor.execute(statement)  # the driver's own cursor takes bytes
 
     return Variant("raw multi-row", raw_multirow, setup=mysql_setup)
 

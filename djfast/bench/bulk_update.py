@@ -70,7 +70,8 @@ def _raw(db: str, kind: str, rows: list[tuple[Any, ...]], cols: list[str], setup
 
     qn = connection.ops.quote_name
     table = qn(BenchSync._meta.db_table)
-    names = [qn(BenchSync._meta.get_field(c).column) for c in cols]
+    columns = {f.name: f.column for f in BenchSync._meta.concrete_fields if f.column}
+    names = [qn(columns[c]) for c in cols]
     col_sql = ", ".join(names)
     sets = [qn(c) for c in SET]
     prebuilt: list[Any] = []
@@ -140,7 +141,7 @@ def _raw(db: str, kind: str, rows: list[tuple[Any, ...]], cols: list[str], setup
                 for statement in _multirow(
                     f"INSERT INTO {stage} ({col_sql}) VALUES ".encode(), prebuilt
                 ):
-                    cursor.execute(statement)
+                    cursor.cursor.execute(statement)  # the driver's own cursor takes bytes
                 cursor.execute(
                     f"UPDATE {table} AS t JOIN {stage} AS s ON t.{names[0]} = s.{names[0]} "
                     f"SET {', '.join(f't.{c} = s.{c}' for c in sets)}"
@@ -150,7 +151,7 @@ def _raw(db: str, kind: str, rows: list[tuple[Any, ...]], cols: list[str], setup
             suffix = " ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUE({c})" for c in sets)
             prefix = f"INSERT INTO {table} ({col_sql}) VALUES ".encode()
             for statement in _multirow(prefix, prebuilt, suffix.encode()):
-                cursor.execute(statement)
+                cursor.cursor.execute(statement)  # the driver's own cursor takes bytes
 
     return Variant("raw multi-row", raw_multirow, setup=prepare)
 
@@ -238,7 +239,7 @@ def cases(opts: Options) -> list[Case]:
     # ---------------------------------------------------------------- upsert by number
     dicts = [dict(zip(FIELDS, row)) for row in fresh]
     seed_upsert = seed(n // 2)
-    conflict = {"update_conflicts": True, "update_fields": SET}
+    conflict: dict[str, Any] = {"update_conflicts": True, "update_fields": SET}
     from django.db import connection
 
     if connection.features.supports_update_conflicts_with_target:

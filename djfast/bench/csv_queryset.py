@@ -22,10 +22,11 @@ from __future__ import annotations
 import gzip
 import inspect
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from djfast.bench import Case, Options, Variant
-from djfast.bench.csv import CHUNK, FIELDS, consume, docs_recipe
+from djfast.bench.csv import CHUNK, FIELDS, _consume_made, consume, docs_recipe
 
 ROWS_PER_FETCH = 2000
 
@@ -64,10 +65,15 @@ def queryset(using: str = "default") -> Any:
     return CsvBenchRow.objects.using(using).order_by("pk").values_list(*FIELDS)
 
 
+def _consume_behind(behind: Callable[[Any], Callable[[], Any]], make: Callable[[], Any]) -> int:
+    """Drain ``make()`` run behind a middleware (a variant's timed body)."""
+    return consume(behind(make)())
+
+
 def _streaming_csv(native: bool | None, using: str) -> Callable[[], Any]:
     from djfast.csv import StreamingCSV
 
-    kwargs = {} if native is None else {"native": native}
+    kwargs: dict[str, Any] = {} if native is None else {"native": native}
     return lambda: StreamingCSV(queryset(using), chunk_size=CHUNK, **kwargs)
 
 
@@ -201,7 +207,7 @@ def cases(opts: Options, rows: list[tuple[Any, ...]], using: str = "default") ->
         variants=[
             Variant(
                 label,
-                lambda make=make: consume(make()),
+                partial(_consume_made, make),
                 setup=table.setup,
                 info=mb,
                 check=checked(label, make),
@@ -240,7 +246,7 @@ def cases(opts: Options, rows: list[tuple[Any, ...]], using: str = "default") ->
         variants = [
             Variant(
                 label,
-                lambda make=make: consume(behind(make)()),
+                partial(_consume_behind, behind, make),
                 setup=table.setup,
                 check=check_body(label, make),
                 unavailable=why,

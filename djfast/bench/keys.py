@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from functools import partial
 
 from djfast.bench import Case, Options, Variant
 
@@ -61,19 +62,17 @@ def _key_cases() -> list[Case]:
                 group="keys",
                 name=name,
                 variants=[
-                    Variant(
-                        "django", lambda key=key: django_cache.make_and_validate_key(key), setup
-                    ),
+                    Variant("django", partial(django_cache.make_and_validate_key, key), setup),
                     Variant(
                         "djfast",
-                        lambda key=key: djfast_cache.make_and_validate_key(key),
+                        partial(djfast_cache.make_and_validate_key, key),
                         setup,
                         info="backend + make_key",
                         check=check,
                     ),
                     Variant(
                         "djfast backend, django keys",
-                        lambda key=key: djfast_django_keys.make_and_validate_key(key),
+                        partial(djfast_django_keys.make_and_validate_key, key),
                         setup,
                         info="same keys/warnings",
                     ),
@@ -106,9 +105,14 @@ def _fragment_case() -> Case:
     )
 
 
-def _etag_cases(opts: Options) -> list[Case]:
-    from django.utils.cache import quote_etag
+def _django_etag(content: bytes) -> str:
+    """Django's ConditionalGetMiddleware ETag: a quoted md5 hex digest."""
+    from django.utils.http import quote_etag
 
+    return quote_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
+
+
+def _etag_cases(opts: Options) -> list[Case]:
     from djfast.cache import etag
 
     cases = []
@@ -119,14 +123,8 @@ def _etag_cases(opts: Options) -> list[Case]:
                 group="keys",
                 name=f"ETag of {label}",
                 variants=[
-                    Variant(
-                        "django",
-                        lambda c=content: quote_etag(
-                            hashlib.md5(c, usedforsecurity=False).hexdigest()
-                        ),
-                        info="md5",
-                    ),
-                    Variant("djfast", lambda c=content: etag(c), info="XXH3-128"),
+                    Variant("django", partial(_django_etag, content), info="md5"),
+                    Variant("djfast", partial(etag, content), info="XXH3-128"),
                 ],
                 unit="MB",
                 work=size / 1e6,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connections, models
 
 
@@ -16,6 +18,8 @@ class BenchRow(models.Model):
     stamp = models.DateTimeField()
     note = models.CharField(max_length=100, null=True)
     active = models.BooleanField()
+
+    objects: models.Manager[BenchRow] = models.Manager()
 
     class Meta:
         app_label = "djfast_bench"
@@ -43,6 +47,8 @@ class BenchSync(models.Model):
     note = models.CharField(max_length=100, null=True)
     active = models.BooleanField()
 
+    objects: models.Manager[Any] = models.Manager()
+
     class Meta:
         app_label = "djfast_bench"
 
@@ -59,6 +65,8 @@ class CsvBenchRow(models.Model):
     stamp = models.DateTimeField()
     note = models.CharField(max_length=100, null=True)
     active = models.BooleanField()
+
+    objects: models.Manager[Any] = models.Manager()
 
     class Meta:
         app_label = "djfast_bench"

@@ -59,7 +59,7 @@ def run_case(case: Case, opts: Options) -> dict[str, Any]:
             samples[v.label].append(_time_once(v, numbers[v.label]))
     medians = {label: statistics.median(s) for label, s in samples.items()}
     base = medians.get(case.baseline)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for v in case.variants:
         if v.unavailable:
             rows.append(

@@ -18,7 +18,7 @@ backend then runs Django's Python ``make_and_validate_key``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import db, filebased, locmem, memcached, redis
 from django.core.cache.backends.base import BaseCache, default_key_func
@@ -44,7 +44,13 @@ _KeyMaker = _djfast.KeyMaker
 _problems = _djfast.memcache_key_problems
 
 
-class FastKeyMixin:
+if TYPE_CHECKING:  # the mixin always sits before a BaseCache subclass
+    _MixinBase = BaseCache
+else:
+    _MixinBase = object
+
+
+class FastKeyMixin(_MixinBase):
     """Put before a Django cache backend class: C ``make_and_validate_key``/``validate_key``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -49,6 +50,7 @@ _SKIP_DIRS = tuple(
     if m.__file__
 )
 _warned_sites: set[tuple[str, int]] = set()
+_busy = threading.local()  # a log handler or warning hook that itself hashes a key: no recursion
 _warned_templates: set[tuple[str, int]] = set()
 
 
@@ -76,6 +78,16 @@ def django_would_say(django_key: str) -> str:
 
 def _on_hash(django_key: str, stored: str) -> None:
     """Called by the C ``make_key`` after it hashed ``django_key`` into ``stored``."""
+    if getattr(_busy, "on", False):
+        return
+    _busy.on = True
+    try:
+        _report_hashed(django_key, stored)
+    finally:
+        _busy.on = False
+
+
+def _report_hashed(django_key: str, stored: str) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("cache key hashed: %r -> %r (not memcached-safe)", django_key, stored)
     from django.conf import settings

@@ -189,6 +189,35 @@ def test_compression_middleware_negotiates_zstd():
     assert zstandard.ZstdDecompressor().decompressobj().decompress(response.content) == BODY
 
 
+def test_gzip_isal_engine_compresses_a_page_and_a_stream():
+    djfast_settings = {"COMPRESSION": {"GZIP_ENGINE": "isal"}}
+    middleware = ["djfast.middleware.GZipMiddleware"]
+    with override_settings(MIDDLEWARE=middleware, DJFAST=djfast_settings):
+        whole = Client().get("/page", headers={"accept-encoding": "gzip"})
+        streamed = Client().get("/stream", headers={"accept-encoding": "gzip"})
+    assert gzip.decompress(whole.content) == BODY
+    assert gzip.decompress(b"".join(streamed.streaming_content)) == BODY
+
+
+def test_compression_middleware_negotiates_brotli():
+    brotli = pytest.importorskip("brotli")
+    with override_settings(MIDDLEWARE=["djfast.middleware.CompressionMiddleware"]):
+        response = Client().get("/page", headers={"accept-encoding": "gzip, br"})
+    assert response["Content-Encoding"] == "br"
+    assert brotli.decompress(response.content) == BODY
+
+
+def test_repeated_body_is_served_from_the_compressed_body_cache():
+    from djfast.compression import cache_stats, clear_cache
+
+    clear_cache()
+    before = cache_stats()["hits"]
+    with override_settings(MIDDLEWARE=["djfast.middleware.GZipMiddleware"]):
+        bodies = [Client().get("/page", headers={"accept-encoding": "gzip"}) for _ in range(3)]
+    assert all(gzip.decompress(r.content) == BODY for r in bodies)
+    assert cache_stats()["hits"] > before
+
+
 def test_streaming_csv_matches_the_csv_module():
     response = Client().get("/export")
     expected = io.StringIO()
