@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models.constants import OnConflict
 
-from djfast.db.base import ENCODER_SQLITE
+from djfast.db.base import ENCODER_SQLITE, row_kinds
 
 ENCODER = ENCODER_SQLITE
 CSV_PATH = "native-sqlite"
@@ -53,10 +53,11 @@ def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
     from djfast.csv_native import FETCH_ROWS
 
     convs = plan.row_converters()
+    kinds = row_kinds(plan) if convs is not None else None
     cursor = plan.connection.cursor()  # Django's wrapper: %s placeholders, errors translated
     try:
         cursor.execute(plan.sql, plan.params)
         while rows := cursor.fetchmany(FETCH_ROWS):
-            yield feed.rows(rows, convs)
+            yield feed.rows(rows, convs, kinds)
     finally:
         cursor.close()
