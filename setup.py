@@ -20,7 +20,28 @@ LIBRARIES = {
     "libdeflate": ("libdeflate-dev", "libdeflate", "libdeflate.h"),
     "libzstd": ("libzstd-dev", "zstd", "zstd.h"),
     "libxxhash": ("libxxhash-dev", "xxhash", "xxhash.h"),
+    "libisal": ("libisal-dev", "isa-l", "isa-l.h"),
+    "libbrotlienc": ("libbrotli-dev", "brotli", "brotli/encode.h"),
 }
+
+# The shared-library stem (lib<name>.so.N) of each pkg-config name, where the two differ. A
+# repaired wheel must carry every one of them in djfast.libs/ (checked by `make wheel-check`).
+_SONAME_STEMS = {"zlib": "libz"}
+# Libraries used from their headers only: XXH3 is compiled inline (keys.c), nothing is linked.
+_HEADER_ONLY = {"libxxhash"}
+
+
+def wheel_libraries() -> list[str]:
+    """Return the shared-library stems a binary wheel bundles, e.g. ``["libz", "libdeflate"]``."""
+    return [_SONAME_STEMS.get(name, name) for name in LIBRARIES if name not in _HEADER_ONLY]
+
+
+def have_macros() -> list[tuple[str, str]]:
+    """Return ``DJF_HAVE_<NAME>`` for each library compiled in (``build_info()`` lists them)."""
+    return [
+        ("DJF_HAVE_" + "".join(c if c.isalnum() else "_" for c in name).upper(), "1")
+        for name in LIBRARIES
+    ]
 
 
 class MissingLibrary(SystemExit):
@@ -36,7 +57,8 @@ def find_libraries() -> tuple[list[str], list[str]]:
     """Return (compile flags, link flags) for every library, or stop the build naming the missing."""
     if shutil.which("pkg-config") is None:
         raise MissingLibrary(
-            "djfast: pkg-config is needed to find zlib, libdeflate, libzstd and libxxhash.\n"
+            "djfast: pkg-config is needed to find zlib, libdeflate, libzstd, libxxhash, ISA-L and "
+            "brotli.\n"
             "  Debian/Ubuntu: sudo apt-get install pkg-config\n"
             "  macOS:         brew install pkg-config"
         )
@@ -89,6 +111,7 @@ def extension() -> Extension:
         include_dirs=["csrc/core", "csrc/py"] + [f[2:] for f in cflags if f.startswith("-I")],
         extra_compile_args=extra_compile + [f for f in cflags if not f.startswith("-I")],
         extra_link_args=libs,
+        define_macros=have_macros(),
         depends=sorted(glob("csrc/core/*.h")) + sorted(glob("csrc/py/*.h")),
     )
 

@@ -16,6 +16,7 @@ def make_template_fragment_key(fragment_name: Any, vary_on: Iterable[Any] | None
 def etag(content: bytes | bytearray | memoryview | str, /) -> str: ...
 def _cache_key_configure(loader: Callable[[], bytes], /) -> None: ...
 def _cache_key_reset() -> None: ...
+def _cache_key_on_hash(callback: Callable[[str, str], object] | None, /) -> None: ...
 
 @final
 class KeyMaker:
@@ -44,8 +45,28 @@ def gzip_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes
 def zstd_compress(data: _Buffer, level: int, /) -> bytes:
     """One zstd frame (ZSTD_compress2), window <= 8 MB."""
 
+def isal_compress(data: _Buffer, level: int, name_len: int, os: int, /) -> bytes:
+    """One gzip member through ISA-L igzip (level 0-3, mtime 0); name_len and os as in
+    gzip_compress."""
+
+def brotli_compress(data: _Buffer, level: int, /) -> bytes:
+    """One brotli stream at quality level (0-11)."""
+
+@final
+class BodyCache:
+    """Compressed whole bodies (csrc/py/compress_cache.c): bounded by max_bytes, keyed by a
+    keyed XXH3-128 of the body (+ coding, level), hits verified byte for byte."""
+
+    def __init__(self, max_bytes: int, gzip_level: int, zstd_level: int, secret: bytes) -> None: ...
+    def compress(self, data: _Buffer, coding: int, name_len: int, os: int, /) -> bytes | None:
+        """coding 0 gzip / 1 zstd. The cached (or just admitted) body framed for this call, or
+        None: compress it the ordinary way."""
+    def stats(self) -> dict[str, int]: ...
+    def clear(self) -> None: ...
+
 class CompressStream:
-    """One gzip member (zlib) or one zstd frame fed chunk by chunk; thread-safe."""
+    """One gzip member (zlib, or ISA-L with engine="isal"), one zstd frame or one brotli stream
+    ("br") fed chunk by chunk; thread-safe."""
 
     def __new__(
         cls,
@@ -55,6 +76,7 @@ class CompressStream:
         name_len: int = -1,
         chunk_size: int = 65536,
         flush_each: bool = False,
+        engine: str = "zlib",
     ) -> CompressStream: ...
     @property
     def closed(self) -> bool: ...
@@ -168,3 +190,7 @@ class BulkEncoder:
         literal: Callable[[object], bytes],
         /,
     ) -> list[bytes]: ...
+
+# info.c: {"compiler", "optimized", "python_headers", "libraries": [{"name", "used_for",
+# "linked", "compiled", "runtime"}], "cpu": {"avx2": bool}, "key_hash"}
+def build_info() -> dict[str, Any]: ...

@@ -10,3 +10,6 @@ class DjfastConfig(AppConfig):
 
     def ready(self) -> None:
         from djfast import checks  # noqa: F401  (registers the checks)
+        from djfast.cache import debug
+
+        debug.refresh()  # DEBUG is known now: install the hashed-key warning hook if it is on

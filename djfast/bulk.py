@@ -25,7 +25,6 @@ from typing import Any
 from django.db import (
     DataError,
     IntegrityError,
-    NotSupportedError,
     connections,
     models,
     router,
@@ -49,7 +48,13 @@ from djfast.db.base import (
     K_UUID,
 )
 
-__all__ = ["BulkDataError", "BulkInsertError", "BulkInserter", "BulkIntegrityError"]
+__all__ = [
+    "BulkDataError",
+    "BulkInsertError",
+    "BulkInserter",
+    "BulkIntegrityError",
+    "BulkUpdater",
+]
 
 # Django's own field classes whose values the C encoder prepares. A subclass keeps the fast
 # path only if it overrides none of the methods that turn a value into a parameter.
@@ -145,8 +150,10 @@ def _decimal_passes_through(connection: Any) -> bool:
     return connection.ops.adapt_decimalfield_value(probe, 5, 1) is probe
 
 
-def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
-    """The Python fallback: what bulk_create does to one value of ``field``."""
+def _prep_for(
+    field: models.Field, connection: Any, operation: str = "bulk_create", api: str = "BulkInserter"
+) -> Callable[[Any], Any]:
+    """The Python fallback: what ``operation`` (bulk_create) does to one value of ``field``."""
     model_name = field.model._meta.object_name
     get_db_prep_save = field.get_db_prep_save
 
@@ -154,7 +161,7 @@ def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
         if hasattr(value, "resolve_expression"):
             raise TypeError(
                 f"djfast.bulk: {model_name}.{field.name} got an expression ({value!r}); "
-                "BulkInserter takes plain values only (use bulk_create for expressions)."
+                f"{api} takes plain values only (use {operation} for expressions)."
             )
 
     if not field.is_relation:
@@ -177,7 +184,7 @@ def _prep_for(field: models.Field, connection: Any) -> Callable[[Any], Any]:
             key = getattr(value, target_attname)
             if key is None:
                 raise ValueError(
-                    "bulk_create() prohibited to prevent data loss due to unsaved "
+                    f"{operation}() prohibited to prevent data loss due to unsaved "
                     f"related object '{field.name}'."
                 )
             value = key
@@ -207,6 +214,9 @@ class BulkInserter:
         batch_size: int | None = None,
         using: str | None = None,
         ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Iterable[str] | None = None,
+        unique_fields: Iterable[str] | None = None,
         atomic: bool = True,
     ) -> None:
         if batch_size is None:
@@ -222,8 +232,12 @@ class BulkInserter:
                 raise ValueError("Can't bulk create a multi-table inherited model")
         self.model = model
         self.db = using or router.db_for_write(model)
-        if ignore_conflicts and not self.connection.features.supports_ignore_conflicts:
-            raise NotSupportedError("This database backend does not support ignoring conflicts.")
+        from djfast.bulk_update import conflict_options  # upserts: validated as bulk_create
+
+        self.update_fields, self.unique_fields = conflict_options(
+            model, self.db, ignore_conflicts, update_conflicts, update_fields, unique_fields
+        )
+        self.update_conflicts = bool(update_conflicts)
         self._backend = db.backend(self.connection)
         self.batch_size = batch_size
         self.ignore_conflicts = bool(ignore_conflicts)
@@ -505,7 +519,9 @@ class BulkInserter:
             )
         notes = "; ".join(getattr(exc, "__notes__", ()))
         detail = f"{type(exc).__name__}: {str(exc).rstrip('.')}" + (f" ({notes})" if notes else "")
-        message = f"BulkInserter({self.model._meta.label}) failed {what}: {detail}. {fate}."
+        message = (
+            f"{type(self).__name__}({self.model._meta.label}) failed {what}: {detail}. {fate}."
+        )
         cls = BulkInsertError
         if isinstance(exc, IntegrityError):
             cls = BulkIntegrityError
@@ -571,3 +587,6 @@ def _use_tz() -> bool:
     from django.conf import settings
 
     return bool(settings.USE_TZ)
+
+
+from djfast.bulk_update import BulkUpdater  # noqa: E402  (its module builds on BulkInserter)

@@ -1,5 +1,6 @@
-"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream) and
-zstd (libzstd), with Django's decisions kept exactly.
+"""Response compression shared by djfast's middleware: gzip (libdeflate / one zlib stream, or
+ISA-L igzip with ``GZIP_ENGINE = "isal"``), zstd (libzstd) and brotli (libbrotli), with
+Django's decisions kept exactly.
 
 The C kernels are in ``djfast._djfast``: ``gzip_compress`` / ``zstd_compress`` for whole bodies
 and ``CompressStream`` for streaming responses (one gzip member or one zstd frame per response).
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -21,7 +24,9 @@ from djfast.conf import djfast_settings, on_reset
 
 __all__ = [
     "accepts_gzip",
+    "cache_stats",
     "choose_encoding",
+    "clear_cache",
     "compress_response",
     "parse_accept_encoding",
     "patch_vary_accept_encoding",
@@ -30,6 +35,36 @@ __all__ = [
 # The OS byte of gzip.compress(..., mtime=0) on the running Python (3 when it goes through zlib
 # as on 3.11, 255 where Python writes the header itself), so whole bodies match Django's bytes.
 _WHOLE_BODY_OS = gzip.compress(b"", mtime=0)[9]
+
+logger = logging.getLogger("djfast.compression")
+# The library behind each (coding, streaming) path, for the DEBUG log of the choice made.
+ENGINES = {
+    ("gzip", False): "libdeflate",
+    ("gzip", True): "zlib",
+    ("zstd", False): "libzstd",
+    ("zstd", True): "libzstd",
+    ("br", False): "libbrotlienc",
+    ("br", True): "libbrotlienc",
+}
+
+
+def _engine_name(encoding: str, stream: bool) -> str:
+    """The library that compresses ``encoding`` (for the DEBUG log lines)."""
+    if encoding == "gzip" and _engine_settings()[0]:
+        return "ISA-L igzip"
+    return ENGINES.get((encoding, stream), "?")
+
+
+def _log_whole(encoding: str, content: bytes, compressed: bytes) -> None:
+    logger.debug(
+        "%s whole body through %s: %d -> %d bytes%s",
+        encoding,
+        _engine_name(encoding, False),
+        len(content),
+        len(compressed),
+        ", sent uncompressed: not smaller" if len(compressed) >= len(content) else "",
+    )
+
 
 # Django's re_accepts_gzip, compiled eagerly: its lazy wrapper costs about 1 us per search.
 _accepts_gzip_re = re.compile(r"\bgzip\b")
@@ -67,8 +102,68 @@ def _settings() -> tuple[int, int, int, tuple[str, ...], int]:
 
 @on_reset
 def _forget_settings() -> None:
-    global _config
+    global _config, _engine_config, _body_cache, _body_cache_loaded
     _config = None
+    _engine_config = None
+    _body_cache = None
+    _body_cache_loaded = False
+
+
+_engine_config: tuple[bool, int, int] | None = None
+
+
+def _engine_settings() -> tuple[bool, int, int]:
+    """(GZIP_ENGINE == "isal", ISAL_LEVEL, BROTLI_LEVEL), read once."""
+    global _engine_config
+    cfg = _engine_config
+    if cfg is None:
+        c = djfast_settings.COMPRESSION
+        cfg = (c["GZIP_ENGINE"] == "isal", c["ISAL_LEVEL"], c["BROTLI_LEVEL"])
+        _engine_config = cfg
+    return cfg
+
+
+# ---------------------------------------------------------------- compressed-body cache
+
+# Codings the cache holds, as BodyCache.compress numbers them.
+_CACHE_CODINGS = {"gzip": 0, "zstd": 1}
+_body_cache: Any = None  # a _djfast.BodyCache, or None when CACHE_BYTES is 0
+_body_cache_loaded = False
+
+
+def _load_body_cache() -> Any:
+    """The process's BodyCache, built from the settings on first use (a new one, empty, when
+    DJFAST changes). Its hash key is random per process: never derived from settings."""
+    global _body_cache, _body_cache_loaded
+    c = djfast_settings.COMPRESSION
+    cache = None
+    if c["CACHE_BYTES"]:
+        cache = _djfast.BodyCache(
+            c["CACHE_BYTES"], c["CACHE_GZIP_LEVEL"], c["CACHE_ZSTD_LEVEL"], os.urandom(32)
+        )
+    _body_cache = cache
+    _body_cache_loaded = True
+    return cache
+
+
+def cache_stats() -> dict[str, int]:
+    """Counters of this process's compressed-body cache: ``hits``, ``misses``, ``evictions``,
+    ``admissions`` (bodies stored on their second sighting), ``entries``, ``bytes`` (held now)
+    and ``max_bytes``. All zero when the cache is off."""
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is None:
+        return dict.fromkeys(
+            ("hits", "misses", "evictions", "admissions", "entries", "bytes", "max_bytes"), 0
+        )
+    stats: dict[str, int] = cache.stats()
+    return stats
+
+
+def clear_cache() -> None:
+    """Drop every cached body and first sighting (counters are kept)."""
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is not None:
+        cache.clear()
 
 
 # ---------------------------------------------------------------- Accept-Encoding (RFC 9110)
@@ -192,12 +287,27 @@ def _random_name_len(max_random_bytes: int) -> int:
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
-    """A whole body as one gzip member (Django's compress_string layout) or one zstd frame."""
+    """A whole body as one gzip member (Django's compress_string layout), one zstd frame or
+    one brotli stream.
+
+    A body the cache holds (or admits now, on its second sighting) comes from the cache,
+    compressed at the cache's level; gzip output still gets this call's own padding draw."""
     gzip_level, zstd_level, _, _, _ = _settings()
+    name_len = _random_name_len(max_random_bytes) if encoding == "gzip" else -1
+    cache = _body_cache if _body_cache_loaded else _load_body_cache()
+    if cache is not None:
+        coding = _CACHE_CODINGS.get(encoding)
+        if coding is not None:
+            cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
     if encoding == "gzip":
-        return _djfast.gzip_compress(
-            content, gzip_level, _random_name_len(max_random_bytes), _WHOLE_BODY_OS
-        )
+        use_isal, isal_level, _ = _engine_settings()
+        if use_isal:
+            return _djfast.isal_compress(content, isal_level, name_len, _WHOLE_BODY_OS)
+        return _djfast.gzip_compress(content, gzip_level, name_len, _WHOLE_BODY_OS)
+    if encoding == "br":
+        return _djfast.brotli_compress(content, _engine_settings()[2])
     return _djfast.zstd_compress(content, zstd_level)
 
 
@@ -207,12 +317,18 @@ def _new_stream(encoding: str, max_random_bytes: int, flush_each: bool) -> Any:
         # Django's compress_sequence goes through GzipFile, which writes FNAME only for a
         # non-empty name.
         name_len = _random_name_len(max_random_bytes)
+        use_isal, isal_level, _ = _engine_settings()
         return _djfast.CompressStream(
             "gzip",
-            gzip_level,
+            isal_level if use_isal else gzip_level,
             name_len=name_len if name_len > 0 else -1,
             chunk_size=chunk_size,
             flush_each=flush_each,
+            engine="isal" if use_isal else "zlib",
+        )
+    if encoding == "br":
+        return _djfast.CompressStream(
+            "br", _engine_settings()[2], chunk_size=chunk_size, flush_each=flush_each
         )
     return _djfast.CompressStream("zstd", zstd_level, chunk_size=chunk_size, flush_each=flush_each)
 
@@ -259,6 +375,96 @@ async def acompress_iterator(
             await aclose()
 
 
+# ---------------------------------------------------------------- whole bodies, fast path
+#
+# A small body costs more in Python than in C (a 2 KB page: ~12 us of libdeflate, ~9 us of
+# header bookkeeping before this path). Django's ResponseHeaders.__setitem__ validates and
+# encodes every name and value, and a lookup of a missing header raises and catches KeyError
+# inside Mapping.get; the names and values written here are constant ASCII (or digits), so
+# they go straight into the mapping's store, ``(name, value)`` under the lower-cased name, as
+# __setitem__ would put them. _probe_fast_headers() checks that layout once at import on the
+# installed Django; if it ever differs, the public API is used.
+#
+# Likewise HttpResponse.content's setter (type checks, make_bytes) is replaced, for a response
+# whose class keeps HttpResponse's own ``content`` property, by what it does with bytes: a
+# one-item ``_container`` and the cached ``text`` dropped. The probe sets content both ways on
+# two equal responses and requires identical instance state, so a Django whose setter does
+# anything more is detected.
+
+
+def _set_content_fast(response: Any, content: bytes) -> None:
+    response._container = [content]
+    response.__dict__.pop("text", None)
+
+
+def _probe_fast_headers() -> bool:
+    try:
+        from django.http import HttpResponse
+
+        response = HttpResponse(b"probe", headers={"ETag": '"x"'})
+        store = response.headers._store
+        if store.get("etag") != ("ETag", '"x"') or "content-length" in store:
+            return False
+        store["content-encoding"] = ("Content-Encoding", "gzip")
+        ok = response["content-encoding"] == "gzip" and response.has_header("Content-Encoding")
+        ok = ok and list(response.items())[-1] == ("Content-Encoding", "gzip")
+        public, fast = HttpResponse(b"probe"), HttpResponse(b"probe")
+        for r in (public, fast):
+            getattr(r, "text", None)  # Django 5: fill the cached property the setter drops
+        public.content = b"other"
+        _set_content_fast(fast, b"other")
+        same_state = {k: v for k, v in vars(public).items() if k != "headers"} == {
+            k: v for k, v in vars(fast).items() if k != "headers"
+        }
+        return ok and same_state and fast.content == b"other"
+    except Exception:  # any surprise means: use the public API
+        return False
+
+
+_FAST_HEADERS = _probe_fast_headers()
+_STOCK_CONTENT: Any = None
+if _FAST_HEADERS:
+    from django.http import HttpResponse as _HttpResponse
+
+    _STOCK_CONTENT = vars(_HttpResponse)["content"]
+
+
+def whole_body_fast_path(response: Any) -> bool:
+    """True when ``response`` is a whole body whose headers can be written straight into
+    Django's header store (see above)."""
+    return _FAST_HEADERS and not response.streaming
+
+
+def compress_whole(response: Any, content: bytes, encoding: str, max_random_bytes: int) -> Any:
+    """compress_response for a whole body already read (``content``) on the fast path: the
+    same result, headers and order as compress_response."""
+    compressed = compress_body(content, encoding, max_random_bytes)
+    if logger.isEnabledFor(logging.DEBUG):
+        _log_whole(encoding, content, compressed)
+    if len(compressed) >= len(content):
+        return response
+    if type(response).content is _STOCK_CONTENT:
+        _set_content_fast(response, compressed)
+    else:
+        response.content = compressed  # a subclass's own setter (SimpleTemplateResponse...)
+    store = response.headers._store
+    store["content-length"] = ("Content-Length", str(len(compressed)))
+    etag = store.get("etag")
+    if etag is not None and etag[1].startswith('"'):
+        response.headers["ETag"] = "W/" + etag[1]
+    store["content-encoding"] = ("Content-Encoding", encoding)
+    return response
+
+
+def patch_vary_fast(response: Any) -> None:
+    """patch_vary_accept_encoding on the fast path: a response without Vary gets it directly."""
+    store = response.headers._store
+    if "vary" not in store:
+        store["vary"] = ("Vary", "Accept-Encoding")
+    else:
+        patch_vary_accept_encoding(response)
+
+
 def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -> Any:
     """Compress ``response`` with ``encoding`` the way Django's GZipMiddleware does once it has
     decided to: streaming bodies are replaced through the ``streaming_content`` setter and lose
@@ -266,6 +472,15 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     weak; Content-Encoding is set."""
     if response.streaming:
         flush_each = _flushes_each_chunk(response)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s stream through %s (%s, %s): %s",
+                encoding,
+                _engine_name(encoding, True),
+                "async" if response.is_async else "sync",
+                "flushing every chunk" if flush_each else "coalescing small chunks",
+                "text/event-stream or flagged to flush" if flush_each else "a plain stream",
+            )
 
         def make_stream() -> Any:
             return _new_stream(encoding, max_random_bytes, flush_each)
@@ -279,6 +494,8 @@ def compress_response(response: Any, encoding: str, max_random_bytes: int = 0) -
     else:
         content = response.content
         compressed = compress_body(content, encoding, max_random_bytes)
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_whole(encoding, content, compressed)
         if len(compressed) >= len(content):
             return response
         response.content = compressed

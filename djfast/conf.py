@@ -1,6 +1,41 @@
 """djfast settings: one optional ``DJFAST`` dict, merged with defaults and validated.
 
-Read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
+Every setting, its default and the values accepted (``python -m pydoc djfast.conf`` shows this
+text from the installed package; a bad value is the system-check error ``djfast.E001``)::
+
+    DJFAST = {
+        "COMPRESSION": {
+            "MIN_LENGTH": 200,          # int >= 0: CompressionMiddleware leaves shorter
+                                        # non-streaming bodies alone (GZipMiddleware keeps 200)
+            "GZIP_LEVEL": 6,            # int 1-9: gzip level, whole bodies and streams
+            "ZSTD_LEVEL": 3,            # int -7..22: zstd level (window capped at 8 MB)
+            "ENCODINGS": ["zstd", "br", "gzip"],  # non-empty list of "zstd", "br",
+                                        # "gzip", no repeats: what CompressionMiddleware
+                                        # offers; ties in this order
+            "STREAM_CHUNK_SIZE": 65536, # int 1..64 MiB: input bytes a stream coalesces
+                                        # before it emits a compressed chunk
+            "GZIP_ENGINE": "libdeflate",  # "libdeflate" (whole bodies libdeflate, streams
+                                        # zlib, at GZIP_LEVEL) or "isal" (both ISA-L igzip)
+            "ISAL_LEVEL": 1,            # int 0-3: gzip level with GZIP_ENGINE "isal"
+            "BROTLI_LEVEL": 4,          # int 0-11: brotli quality of "br"
+            "CACHE_BYTES": 33554432,    # int 0..2**40: compressed-body cache, bytes per
+                                        # process (32 MiB); 0 turns it off
+            "CACHE_GZIP_LEVEL": 9,      # int 1-12: libdeflate level of cached gzip entries
+            "CACHE_ZSTD_LEVEL": 9,      # int -7..22: zstd level of cached zstd entries
+        },
+        "CSV": {
+            "CHUNK_SIZE": 65536,        # int 1..64 MiB: bytes per chunk StreamingCSV yields
+        },
+        "BULK": {
+            "BATCH_SIZE": 5000,         # int 1..10,000,000: BulkInserter's default batch_size
+        },
+        "CACHE_KEY_SECRET": None,       # None, or a non-empty str/bytes: the key of the XXH3
+                                        # hash in djfast.cache.make_key; None derives it from
+                                        # SECRET_KEY
+    }
+
+Every key is optional; unknown keys are errors (a typo would otherwise be ignored). Settings are
+read lazily (``djfast_settings.COMPRESSION["GZIP_LEVEL"]``) so tests can use
 ``override_settings(DJFAST=...)``. The same validation backs the system check
 (``djfast.checks``) and the accessor, which raises ``ImproperlyConfigured`` with the same
 message if a bad value is read at run time without the checks having run.
@@ -20,16 +55,25 @@ DEFAULTS: dict[str, Any] = {
         "MIN_LENGTH": 200,
         "GZIP_LEVEL": 6,
         "ZSTD_LEVEL": 3,
-        "ENCODINGS": ["zstd", "gzip"],
+        "ENCODINGS": ["zstd", "br", "gzip"],
         "STREAM_CHUNK_SIZE": 65536,
+        "GZIP_ENGINE": "libdeflate",
+        "ISAL_LEVEL": 1,
+        "BROTLI_LEVEL": 4,
+        # compressed-body cache (docs/compression.md): bytes per process, 0 turns it off
+        "CACHE_BYTES": 32 * 1024 * 1024,
+        "CACHE_GZIP_LEVEL": 9,
+        "CACHE_ZSTD_LEVEL": 9,
     },
     "CSV": {"CHUNK_SIZE": 65536},
     "BULK": {"BATCH_SIZE": 5000},
     "CACHE_KEY_SECRET": None,
 }
 
-KNOWN_ENCODINGS = ("zstd", "gzip")
+KNOWN_ENCODINGS = ("zstd", "br", "gzip")
+GZIP_ENGINES = ("libdeflate", "isal")
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
+MAX_CACHE_BYTES = 2**40
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str, Any], str | None]:
@@ -54,6 +98,12 @@ def _encodings(path: str, value: Any) -> str | None:
     return None
 
 
+def _gzip_engine(path: str, value: Any) -> str | None:
+    if value not in GZIP_ENGINES:
+        return f"{path} must be one of {list(GZIP_ENGINES)}, not {value!r}."
+    return None
+
+
 def _secret(path: str, value: Any) -> str | None:
     if value is None:
         return None
@@ -69,6 +119,12 @@ VALIDATORS: dict[str, Any] = {
         "ZSTD_LEVEL": _int_in(-7, 22),
         "ENCODINGS": _encodings,
         "STREAM_CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE),
+        "GZIP_ENGINE": _gzip_engine,
+        "ISAL_LEVEL": _int_in(0, 3),
+        "BROTLI_LEVEL": _int_in(0, 11),
+        "CACHE_BYTES": _int_in(0, MAX_CACHE_BYTES),
+        "CACHE_GZIP_LEVEL": _int_in(1, 12),  # libdeflate levels: entries are whole bodies
+        "CACHE_ZSTD_LEVEL": _int_in(-7, 22),
     },
     "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
     "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},

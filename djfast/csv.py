@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv as _csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import AsyncIterable, Iterable, Sequence
@@ -28,6 +29,7 @@ __all__ = ["BOM", "StreamingCSV", "StreamingCSVResponse", "content_disposition",
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
 QUERYSET_CHUNK_ROWS = 2000  # rows fetched per database round trip (QuerySet.iterator)
+logger = logging.getLogger("djfast.csv")
 
 _QUOTABLE = re.compile(r"[\t \x21-\x7e]*")
 _UNQUOTABLE_CHAR = re.compile(r"[^\t \x21-\x7e]")
@@ -313,7 +315,7 @@ def StreamingCSV(
         if native:
             plan, reason = csv_native.plan(qs)
         path = plan.path if plan is not None else "orm"
-        csv_native.log_path(path, reason if plan is None else "")
+        csv_native.log_path(qs, path, QUERYSET_CHUNK_ROWS, reason if plan is None else "")
         if plan is None:
             rows = qs.iterator(chunk_size=QUERYSET_CHUNK_ROWS)
     elif fields is not None:
@@ -327,8 +329,10 @@ def StreamingCSV(
     if plan is not None:
         content = csv_native.chunks(plan, w, header, prefix)
     elif not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
+        logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
+        logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
         content = w.chunks(rows, header=header, prefix=prefix)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     response.csv_path = path

@@ -198,3 +198,46 @@ def test_binary_encoder_stops_at_the_first_value_without_binary_form():
     assert row[names.index("clock")] is odd
     assert row[names.index("label")] == "from-callable"
     assert models_bulk.CALLS["label"] == 3  # rows 0, 1 and 2, once each
+
+
+@pytest.mark.parametrize(
+    ("alias", "path"),
+    [pytest.param(a.values[0], "binary", id=a.id, marks=a.marks) for a in ALIASES]
+    + [pytest.param("postgresql", "text", id="postgresql-text", marks=pytest.mark.postgresql)],
+)
+def test_negative_zero_float_is_stored_as_bulk_create_stores_it(alias, path):
+    # bulk_create sends SQL text; PostgreSQL reads "-0.0" as minus applied to 0 and stores 0.
+    # The sign is compared as text, since -0.0 == 0.0 in Python.
+    rows = [{"key": 0, "ratio": -0.0}, {"key": 1, "ratio": 0.0}, {"key": 2, "ratio": -1.5}]
+    if path == "text":  # only PostgreSQL has a text COPY path
+        paris = datetime.timezone(datetime.timedelta(hours=2))
+        rows[0]["clock"] = datetime.time(10, 30, tzinfo=paris)  # no binary form: text COPY
+
+    def signs():
+        values = BulkFast.objects.using(alias).order_by("key").values_list("ratio", flat=True)
+        return [repr(v) for v in values]
+
+    BulkFast.objects.using(alias).bulk_create([BulkFast(**r) for r in rows])
+    expected = signs()
+    BulkFast.objects.using(alias).all().delete()
+    with BulkInserter(BulkFast, using=alias) as ins:
+        ins.add_many(rows)
+    assert signs() == expected
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    "offset",
+    [datetime.timedelta(hours=16), datetime.timedelta(hours=-20), datetime.timedelta(seconds=3.5)],
+)
+def test_documented_difference_unusual_utc_offsets_store_the_right_instant(offset):
+    # docs/bulk.md "Documented differences": bulk_create fails on these; djfast stores the instant.
+    from django.db import DataError
+
+    stamp = datetime.datetime(2024, 3, 1, 12, 0, 0, 250000, tzinfo=datetime.timezone(offset))
+    with pytest.raises(DataError), transaction.atomic(using="postgresql"):
+        BulkFast.objects.using("postgresql").bulk_create([BulkFast(key=0, stamp=stamp)])
+    with BulkInserter(BulkFast, ["key", "stamp"], using="postgresql") as ins:
+        ins.add((0, stamp))
+    stored = BulkFast.objects.using("postgresql").get(key=0).stamp
+    assert stored == stamp and stored.utcoffset() == datetime.timedelta(0)

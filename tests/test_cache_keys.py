@@ -36,7 +36,9 @@ keys = st.one_of(
     st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=300),
     st.integers(),
     st.binary(max_size=40),
-    st.sampled_from(["user:42:profile", "a b", "x" * 246, "x" * 247, "é" * 124, "\ud800"]),
+    st.sampled_from(
+        ["user:42:profile", "a b", "x" * 246, "x" * 247, "é" * 124, "\ud800", "h:", "h:0a", "hh:"]
+    ),
 )
 prefixes = st.one_of(st.just(""), st.text(alphabet=string.ascii_letters + ":_-.", max_size=20))
 versions = st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.just(1))
@@ -49,12 +51,26 @@ def test_make_key_is_memcached_safe_stable_and_django_when_safe(key, prefix, ver
     ours = make_key(key, prefix, version)
     assert memcached_safe(ours)
     assert make_key(key, prefix, version) == ours
-    if django_safe(django):
+    if django_safe(django) and not str(key).startswith("h:"):
         assert ours == django
     else:
         head, _, digest = ours.rpartition(":")
         assert head == f"{prefix}:{version}:h"
         assert len(digest) == 32 and set(digest) <= HEX
+
+
+def test_a_plain_key_cannot_spell_another_keys_hashed_form():
+    hashed = make_key("user profile 42", "site", 1)
+    digest = hashed.split(":h:")[1]
+    # The attack of the adversarial probe: the hashed form, offered as a plain key.
+    assert make_key("h:" + digest, "site", 1) != hashed
+    # Every key starting with "h:" is hashed, so the plain and hashed key spaces are disjoint,
+    # while keys that merely contain "h:" or start with "h" stay Django's.
+    for key in ("h:", "h:x", "h:" + digest, "h:" + "0" * 32):
+        assert make_key(key, "site", 1).startswith("site:1:h:")
+        assert make_key(key, "site", 1) != default_key_func(key, "site", 1)
+    for key in ("hh:", "h", "xh:1", "H:1", "user:h:1"):
+        assert make_key(key, "site", 1) == default_key_func(key, "site", 1)
 
 
 def test_length_limit_counts_utf8_bytes_not_characters():

@@ -156,7 +156,12 @@ def test_use_after_finish_or_close_raises() -> None:
     ("args", "kwargs", "exc"),
     [
         (("brotli", 6), {}, ValueError),
-        ((), {"encoding": "br", "level": 3}, ValueError),
+        ((), {"encoding": "br", "level": 12}, ValueError),
+        (("br", -1), {}, ValueError),
+        (("gzip", 4), {"engine": "isal"}, ValueError),
+        (("gzip", -1), {"engine": "isal"}, ValueError),
+        (("gzip", 1), {"engine": "igzip"}, ValueError),
+        (("gzip", 1), {"engine": None}, TypeError),
         (("gzip", 0), {}, ValueError),
         (("gzip", 10), {}, ValueError),
         (("zstd", 99), {}, ValueError),

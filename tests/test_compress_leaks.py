@@ -38,6 +38,16 @@ SCRIPT = textwrap.dedent(
             pass
         _djfast.gzip_compress(data, 6, 3, 3)
         _djfast.zstd_compress(data, 3)
+        # the other engines: ISA-L (pooled compressors) and brotli
+        i = _djfast.CompressStream("gzip", 3, engine="isal", name_len=4)
+        i.compress(data)
+        b = _djfast.CompressStream("br", 5, chunk_size=10)
+        b.compress(data)
+        f = _djfast.CompressStream("br", 4, flush_each=True)
+        f.compress(data)
+        f.finish()
+        _djfast.isal_compress(data, 2, 3, 3)
+        _djfast.brotli_compress(data, 4)
 
     for _ in range(300):
         once()

@@ -13,6 +13,7 @@ import zlib
 from fractions import Fraction
 from typing import Any
 
+import brotli
 import pytest
 import zstandard
 from django.core.checks import run_checks
@@ -50,6 +51,8 @@ def decoded(response: Any, body: bytes, *, django: bool = False) -> bytes:
     enc = response.get("Content-Encoding")
     if enc == "zstd":
         return zstd_payload(body)
+    if enc == "br":
+        return brotli.decompress(body)
     if enc == "gzip":
         # Django's async streams are one member per chunk; ours must be exactly one
         return gzip.decompress(body) if django else gzip_payload(body)
@@ -206,14 +209,18 @@ def test_long_accept_encoding_headers_are_not_kept_in_memory() -> None:
         ("gzip;q=0, zstd;q=0", None),
         ("*", "zstd"),
         ("*;q=0", None),
-        ("*;q=0.5, zstd;q=0", "gzip"),
+        ("*;q=0.5, zstd;q=0", "br"),
+        ("*;q=0.5, zstd;q=0, br;q=0", "gzip"),
         ("gzip;q=1.0, zstd;q=0.9", "gzip"),
         ("gzip;q=0.9, zstd;q=0.9", "zstd"),
         ("GZIP", "gzip"),
         ("x-gzip", "gzip"),
         ("identity", None),
         ("identity, gzip;q=0.5", None),
-        ("br", None),
+        ("br", "br"),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("deflate", None),
         ("", None),
         (None, None),
     ],
@@ -294,7 +301,7 @@ def test_zstd_follows_djangos_rules(kind: str) -> None:
 
 
 def test_bad_setting_is_a_system_check_error(settings: Any) -> None:
-    settings.DJFAST = {"COMPRESSION": {"GZIP_LEVEL": 0, "ENCODINGS": ["br"]}}
+    settings.DJFAST = {"COMPRESSION": {"GZIP_LEVEL": 0, "ENCODINGS": ["deflate"]}}
     errors = [e for e in run_checks(tags=["djfast"]) if e.id == "djfast.E001"]
     assert len(errors) == 2
     assert any("GZIP_LEVEL" in e.msg for e in errors)

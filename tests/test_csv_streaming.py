@@ -93,9 +93,9 @@ def test_filename_fallback_transliterates_and_never_injects_headers():
 
 
 def test_escape_formulas():
-    rows = [['=HYPERLINK("x")', "+1", "ok", -3]]
+    rows = [['=HYPERLINK("x")', "+A1", "ok", -3]]
     data = body(StreamingCSV(rows, escape_formulas=True))
-    assert data == stdlib_csv([['\'=HYPERLINK("x")', "'+1", "ok", -3]])
+    assert data == stdlib_csv([['\'=HYPERLINK("x")', "'+A1", "ok", -3]])
 
 
 def test_header_true_needs_a_queryset_and_fields_too():

@@ -207,15 +207,106 @@ void djf_csv_row_begin(djf_csv_row *r, const djf_buf *out)
     r->last_null = 0;
 }
 
-int djf_csv_is_formula(int kind, const void *data, size_t len)
+/* A character the formula guard skips before looking for a trigger: whitespace as str.isspace()
+ * has it (which includes Unicode's Zs), and the invisible format characters (Unicode's Cf, as of
+ * Unicode 15). A spreadsheet may drop either before it reads a formula. */
+static int djf_csv_formula_skip(uint32_t c)
 {
-    uint32_t c;
+    static const uint32_t ranges[][2] = {
+        {0x09, 0x0d},       {0x1c, 0x20},       {0x85, 0x85},       {0xa0, 0xa0},
+        {0xad, 0xad},       {0x600, 0x605},     {0x61c, 0x61c},     {0x6dd, 0x6dd},
+        {0x70f, 0x70f},     {0x890, 0x891},     {0x8e2, 0x8e2},     {0x1680, 0x1680},
+        {0x180e, 0x180e},   {0x2000, 0x200f},   {0x2028, 0x202f},   {0x205f, 0x2064},
+        {0x2066, 0x206f},   {0x3000, 0x3000},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},
+        {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
+        {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+    };
+    size_t i;
 
-    if (len == 0) {
+    for (i = 0; i < sizeof ranges / sizeof ranges[0] && c >= ranges[i][0]; i++) {
+        if (c <= ranges[i][1]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A formula trigger: = + - @ TAB CR, their fullwidth forms and their small forms. */
+static int djf_csv_formula_trigger(uint32_t c)
+{
+    switch (c) {
+    case '=':
+    case '+':
+    case '-':
+    case '@':
+    case '\t':
+    case '\r':
+    case 0xff1d: /* FULLWIDTH EQUALS SIGN */
+    case 0xff0b: /* FULLWIDTH PLUS SIGN */
+    case 0xff0d: /* FULLWIDTH HYPHEN-MINUS */
+    case 0xff20: /* FULLWIDTH COMMERCIAL AT */
+    case 0xfe66: /* SMALL EQUALS SIGN */
+    case 0xfe62: /* SMALL PLUS SIGN */
+    case 0xfe63: /* SMALL HYPHEN-MINUS */
+    case 0xfe6b: /* SMALL COMMERCIAL AT */
+        return 1;
+    default:
         return 0;
     }
-    c = djf_csv_read(kind, data, 0);
-    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* 1 when the whole text is a plain decimal number: [+-]? (digits [. digits*] | . digits)
+ * ([eE] [+-]? digits)?. Such text is harmless in a spreadsheet and is never guarded. */
+static int djf_csv_plain_number(int kind, const void *data, size_t len)
+{
+    size_t i = 0;
+    size_t digits = 0;
+    uint32_t c;
+
+    if (i < len && ((c = djf_csv_read(kind, data, i)) == '+' || c == '-')) {
+        i++;
+    }
+    for (; i < len && (c = djf_csv_read(kind, data, i)) >= '0' && c <= '9'; i++) {
+        digits++;
+    }
+    if (i < len && djf_csv_read(kind, data, i) == '.') {
+        for (i++; i < len && (c = djf_csv_read(kind, data, i)) >= '0' && c <= '9'; i++) {
+            digits++;
+        }
+    }
+    if (digits == 0) {
+        return 0;
+    }
+    if (i < len && ((c = djf_csv_read(kind, data, i)) == 'e' || c == 'E')) {
+        i++;
+        if (i < len && ((c = djf_csv_read(kind, data, i)) == '+' || c == '-')) {
+            i++;
+        }
+        for (digits = 0; i < len && (c = djf_csv_read(kind, data, i)) >= '0' && c <= '9'; i++) {
+            digits++;
+        }
+        if (digits == 0) {
+            return 0;
+        }
+    }
+    return i == len;
+}
+
+int djf_csv_is_formula(int kind, const void *data, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint32_t c = djf_csv_read(kind, data, i);
+
+        if (djf_csv_formula_trigger(c)) {
+            return !djf_csv_plain_number(kind, data, len);
+        }
+        if (!djf_csv_formula_skip(c)) {
+            return 0;
+        }
+    }
+    return 0;
 }
 
 /* Decides what happens to a character of class f (non-zero), setting *quoted when it makes
@@ -347,9 +438,6 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
         kind != DJF_CSV_UCS4) {
         return DJF_EINVAL;
     }
-    if (strict && d->has_surrogate) {
-        return DJF_CSV_ESURROGATE;
-    }
     r->last_null = (flags & DJF_CSV_NULL) != 0;
     if (len == 0 && (d->options & DJF_CSV_OPT_QUOTE_EMPTY)) {
         if (d->quoting == DJF_CSV_QUOTE_NONE ||
@@ -389,6 +477,12 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
     if (rc != DJF_OK) {
         return rc;
     }
+    if (out->data == NULL) {
+        /* nothing reserved, so nothing to write: an empty, unquoted first field into an empty
+         * buffer (and NULL + 0 would be undefined); a quoted field always reserves room */
+        r->nfields++;
+        return DJF_OK;
+    }
     dst = out->data + out->len;
     if (guard) {
         dst += djf_csv_put_char(d, '\'', dst);
@@ -401,13 +495,25 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
     return DJF_OK;
 }
 
+/* 1 when UTF-8 text (as djf_u8_put writes it) holds an encoded lone surrogate, ED A0..BF. Only
+ * a dialect character can put one in a row under DJF_CSV_STRICT_UTF8: field text is checked
+ * character by character. */
+static int djf_csv_has_surrogate_u8(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < n; i++) {
+        if ((unsigned char)p[i] == 0xed && (unsigned char)p[i + 1] >= 0xa0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int flags)
 {
     int rc;
 
-    if ((flags & DJF_CSV_STRICT_UTF8) && d->has_surrogate) {
-        return DJF_CSV_ESURROGATE;
-    }
     if (r->nfields > 0 && out->len == r->start) {
         if (d->quoting == DJF_CSV_QUOTE_NONE ||
             ((d->options & DJF_CSV_OPT_NULL_SINGLE) && r->last_null &&
@@ -422,7 +528,12 @@ int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int 
         memcpy(out->data + out->len + d->quote_len, d->quote_u8, d->quote_len);
         out->len += 2 * d->quote_len;
     }
-    return djf_buf_append(out, d->lineterm, d->lineterm_len);
+    rc = djf_buf_append(out, d->lineterm, d->lineterm_len);
+    if (rc == DJF_OK && (flags & DJF_CSV_STRICT_UTF8) && d->has_surrogate &&
+        djf_csv_has_surrogate_u8(out->data + r->start, out->len - r->start)) {
+        rc = DJF_CSV_ESURROGATE;
+    }
+    return rc;
 }
 
 size_t djf_csv_fmt_double(char *out, double v)

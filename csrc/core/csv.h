@@ -45,7 +45,7 @@ enum {
 
 /* Flags for djf_csv_field / djf_csv_row_end. */
 #define DJF_CSV_QUOTED      1 /* quote this field whatever its content */
-#define DJF_CSV_GUARD       2 /* formula guard: prefix "'" when the text starts with =+-@\t\r */
+#define DJF_CSV_GUARD       2 /* formula guard: prefix "'" when djf_csv_is_formula says so */
 #define DJF_CSV_STRICT_UTF8 4 /* refuse lone surrogates (DJF_CSV_ESURROGATE) */
 #define DJF_CSV_NULL        8 /* the field is None (matters to the newer rules below) */
 
@@ -115,8 +115,9 @@ int djf_csv_field(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int ki
                   const void *data, size_t len, int flags);
 
 /* Ends the row: the single-empty-field rule, then the lineterminator. Returns DJF_OK,
- * DJF_ENOMEM, DJF_EOVERFLOW, DJF_CSV_EEMPTY_FIELD or DJF_CSV_ESURROGATE (dialect characters
- * that are lone surrogates under DJF_CSV_STRICT_UTF8). */
+ * DJF_ENOMEM, DJF_EOVERFLOW, DJF_CSV_EEMPTY_FIELD or DJF_CSV_ESURROGATE (under
+ * DJF_CSV_STRICT_UTF8, when the row as written holds a dialect character that is a lone
+ * surrogate; a row whose output holds none, such as an empty row, is accepted). */
 int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int flags);
 
 #define DJF_CSV_FMT_DOUBLE_MAX 32
@@ -127,7 +128,10 @@ int djf_csv_row_end(const djf_csv_dialect *d, djf_csv_row *r, djf_buf *out, int 
  * bytes (at most DJF_CSV_FMT_DOUBLE_MAX), or 0 when the caller must format v another way. */
 size_t djf_csv_fmt_double(char *out, double v);
 
-/* Returns 1 when the text starts with a character the formula guard escapes (= + - @ \t \r). */
+/* Returns 1 when the formula guard escapes the text: its first character that is neither
+ * whitespace nor an invisible format character (Unicode Zs/Cf) is a trigger (= + - @ TAB CR or
+ * the fullwidth/small forms of = + - @), and the text is not a plain decimal number (-5,
+ * -1.5e3). */
 int djf_csv_is_formula(int kind, const void *data, size_t len);
 
 #endif

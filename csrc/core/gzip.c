@@ -176,11 +176,11 @@ static djf_status run_deflate(z_stream *zs, const uint8_t *in, size_t n, int flu
             /* Z_BUF_ERROR only means no progress was possible; the loop condition decides */
         } while (zs->avail_out == 0 || zs->avail_in != 0 ||
                  (mode == Z_FINISH && zr != Z_STREAM_END));
-        in += take;
-        n -= take;
         if (last) {
             return DJF_OK;
         }
+        in += take; /* never NULL here: take > 0 (NULL + 0 would be undefined) */
+        n -= take;
     }
 }
 

@@ -166,11 +166,19 @@ int djf_bulk_check_row(djf_bulk_encoder *enc, PyObject *row, Py_ssize_t index)
                      index, PyTuple_GET_SIZE(row), enc->nuser);
         return -1;
     }
-    if (PyList_CheckExact(row) && PyList_GET_SIZE(row) == enc->ncols) {
-        return 0;
+    if (PyList_CheckExact(row)) {
+        if (PyList_GET_SIZE(row) == enc->ncols) {
+            return 0;
+        }
+        PyErr_Format(PyExc_ValueError,
+                     "djfast.bulk: row %zd (counting from 0) is a list of %zd values; expected "
+                     "%zd, one per column",
+                     index, PyList_GET_SIZE(row), enc->ncols);
+        return -1;
     }
-    PyErr_Format(PyExc_TypeError, "djfast.bulk: row %zd (counting from 0) is a %.100s, not a tuple",
-                 index, Py_TYPE(row)->tp_name);
+    PyErr_Format(PyExc_TypeError,
+                 "djfast.bulk: row %zd (counting from 0) is a %.100s, not a tuple or list", index,
+                 Py_TYPE(row)->tp_name);
     return -1;
 }
 

@@ -292,11 +292,14 @@ static int djf_pg_value(djf_bulk_encoder *enc, djf_buf *b, int kind, PyObject *v
     }
     case DJF_KIND_FLOAT: {
         char *txt;
+        double d;
 
         if (!PyFloat_CheckExact(v)) {
             return 1;
         }
-        txt = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'r', 0, 0, NULL);
+        /* -0.0 is stored as 0, as bulk_create's SQL text makes PostgreSQL do (see bulk_pgbin.c) */
+        d = PyFloat_AS_DOUBLE(v);
+        txt = PyOS_double_to_string(d == 0.0 ? 0.0 : d, 'r', 0, 0, NULL);
         if (txt == NULL) {
             return -1;
         }

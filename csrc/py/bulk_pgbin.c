@@ -73,6 +73,11 @@ static int djf_pgbin_value(djf_bulk_encoder *enc, djf_buf *b, int t, PyObject *v
             return 1;
         }
         d = PyFloat_AS_DOUBLE(v);
+        /* bulk_create sends SQL text, and PostgreSQL reads "-0.0" as minus applied to 0: it
+         * stores 0. Store what it stores. */
+        if (d == 0.0) {
+            d = 0.0;
+        }
         memcpy(&u, &d, sizeof u);
         return djf_pgbin_status(djf_pgbin_int(b, (int64_t)u, 8));
     }

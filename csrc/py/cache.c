@@ -278,6 +278,14 @@ static int hash_str(djf_cache_state *cst, PyObject *s, uint8_t out[16])
     return 0;
 }
 
+/* True when a key part starts with "h:", the mark of a hashed key. Such a key is always hashed,
+ * so that no plain key can spell another key's hashed form: the two key spaces stay disjoint. */
+static int part_looks_hashed(const key_part *p)
+{
+    return p->len >= 2 && PyUnicode_READ(p->kind, p->data, 0) == 'h' &&
+           PyUnicode_READ(p->kind, p->data, 1) == ':';
+}
+
 /* Returns djfast's key for (key, prefix, version) and sets *hashed, or NULL with an exception
  * set. */
 static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefix,
@@ -298,7 +306,7 @@ static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefi
     if (full == NULL) {
         goto done;
     }
-    if (memcached_problems(full) == 0) {
+    if (!part_looks_hashed(&p[2]) && memcached_problems(full) == 0) {
         *hashed = 0;
         res = full;
         full = NULL;
@@ -313,6 +321,16 @@ static PyObject *djfast_key(djf_cache_state *cst, PyObject *key, PyObject *prefi
     part_set_ascii(&h, sizeof h.text);
     *hashed = 1;
     res = join3(&p[0], &p[1], &h);
+    /* djfast.cache.debug sets on_hash only under DEBUG (or DEBUG logging): the warning and the
+     * log record Django's CacheKeyWarning would have been. */
+    if (res != NULL && cst->on_hash != NULL) {
+        PyObject *told = PyObject_CallFunctionObjArgs(cst->on_hash, full, res, NULL);
+
+        if (told == NULL) {
+            Py_CLEAR(res);
+        }
+        Py_XDECREF(told);
+    }
 done:
     Py_XDECREF(p[0].owned);
     Py_XDECREF(p[1].owned);
@@ -377,6 +395,20 @@ static PyObject *cache_key_reset(PyObject *module, PyObject *unused)
     (void)unused;
     st->have_secret = 0;
     memset(st->secret, 0, sizeof st->secret);
+    Py_RETURN_NONE;
+}
+
+/* _cache_key_on_hash(callback): returns None, or NULL with an exception set. callback(django_key,
+ * stored_key) is called each time a key is hashed; None removes it. */
+static PyObject *cache_key_on_hash(PyObject *module, PyObject *callback)
+{
+    djf_cache_state *st = &djf_get_state(module)->cache;
+
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "the on-hash callback must be callable or None");
+        return NULL;
+    }
+    Py_XSETREF(st->on_hash, callback == Py_None ? NULL : Py_NewRef(callback));
     Py_RETURN_NONE;
 }
 
@@ -598,6 +630,9 @@ static PyMethodDef cache_methods[] = {
      "_cache_key_configure(loader, /)\n--\n\nSet the callable returning the secret material."},
     {"_cache_key_reset", cache_key_reset, METH_NOARGS,
      "_cache_key_reset()\n--\n\nForget the derived secret; it is reloaded on next use."},
+    {"_cache_key_on_hash", cache_key_on_hash, METH_O,
+     "_cache_key_on_hash(callback, /)\n--\n\nCall callback(django_key, stored_key) after each "
+     "hashed key (None: stop)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -627,6 +662,7 @@ int djf_cache_traverse(djf_cache_state *st, visitproc visit, void *arg)
 {
     Py_VISIT(st->keymaker_type);
     Py_VISIT(st->secret_loader);
+    Py_VISIT(st->on_hash);
     return 0;
 }
 
@@ -634,5 +670,6 @@ void djf_cache_clear(djf_cache_state *st)
 {
     Py_CLEAR(st->keymaker_type);
     Py_CLEAR(st->secret_loader);
+    Py_CLEAR(st->on_hash);
     st->have_secret = 0;
 }

@@ -17,6 +17,7 @@ struct djf_state;
 typedef struct djf_cache_state {
     PyTypeObject *keymaker_type; /* djfast._djfast.KeyMaker */
     PyObject *secret_loader;     /* () -> bytes: secret material, set by djfast.cache */
+    PyObject *on_hash;           /* (django_key, stored_key) -> None after hashing, or NULL */
     int have_secret;             /* secret below is derived from the loader's material */
     uint8_t secret[DJF_KEY_SECRET_SIZE];
 } djf_cache_state;

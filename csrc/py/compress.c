@@ -6,6 +6,7 @@
 
 #include <libdeflate.h>
 #include <limits.h>
+#include <string.h>
 #include <zstd.h>
 
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */
@@ -68,16 +69,34 @@ static struct libdeflate_compressor *take_deflate(djf_compress_state *st, int le
     return c;
 }
 
-/* Gives a compressor back to the pool (or frees it when the pool is full). Never fails. */
+/* Gives a compressor back to the pool. When the pool is full, the oldest entry is freed
+ * instead: a pool full of other levels must not make every call of a new level allocate
+ * (and free) a compressor. Never fails. */
 static void put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
 {
-    if (st->n_deflate < DJF_COMPRESS_POOL) {
-        st->deflate_pool[st->n_deflate] = c;
-        st->deflate_level[st->n_deflate] = level;
-        st->n_deflate++;
-        return;
+    if (st->n_deflate == DJF_COMPRESS_POOL) {
+        int i;
+
+        libdeflate_free_compressor(st->deflate_pool[0]);
+        for (i = 1; i < DJF_COMPRESS_POOL; i++) {
+            st->deflate_pool[i - 1] = st->deflate_pool[i];
+            st->deflate_level[i - 1] = st->deflate_level[i];
+        }
+        st->n_deflate--;
     }
-    libdeflate_free_compressor(c);
+    st->deflate_pool[st->n_deflate] = c;
+    st->deflate_level[st->n_deflate] = level;
+    st->n_deflate++;
+}
+
+struct libdeflate_compressor *djf_compress_take_deflate(djf_compress_state *st, int level)
+{
+    return take_deflate(st, level);
+}
+
+void djf_compress_put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level)
+{
+    put_deflate(st, c, level);
 }
 
 struct ZSTD_CCtx_s *djf_compress_take_zstd(djf_compress_state *st)
@@ -264,12 +283,17 @@ int djf_compress_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddIntConstant(module, "ZSTD_MAX_WINDOW_LOG", DJF_ZSTD_MAX_WINDOW_LOG) < 0) {
         return -1;
     }
+    if (djf_compress_engines_exec(module, &st->compress) < 0 ||
+        djf_compress_cache_exec(module, &st->compress) < 0) {
+        return -1;
+    }
     return djf_compress_stream_exec(module, &st->compress);
 }
 
 int djf_compress_traverse(djf_compress_state *st, visitproc visit, void *arg)
 {
     Py_VISIT(st->stream_type);
+    Py_VISIT(st->body_cache_type);
     return 0;
 }
 
@@ -278,6 +302,7 @@ void djf_compress_clear(djf_compress_state *st)
     int i;
 
     Py_CLEAR(st->stream_type);
+    Py_CLEAR(st->body_cache_type);
     for (i = 0; i < st->n_deflate; i++) {
         libdeflate_free_compressor(st->deflate_pool[i]);
         st->deflate_pool[i] = NULL;
@@ -288,4 +313,5 @@ void djf_compress_clear(djf_compress_state *st)
         st->zstd_pool[i] = NULL;
     }
     st->n_zstd = 0;
+    djf_compress_engines_clear(st);
 }

@@ -14,6 +14,7 @@
 struct djf_state;
 struct libdeflate_compressor;
 struct ZSTD_CCtx_s;
+struct djf_isal;
 
 #define DJF_COMPRESS_POOL 8
 
@@ -27,6 +28,9 @@ typedef struct djf_compress_state {
     int n_deflate;
     struct ZSTD_CCtx_s *zstd_pool[DJF_COMPRESS_POOL];
     int n_zstd;
+    struct djf_isal *isal_pool[DJF_COMPRESS_POOL]; /* ISA-L compressors (compress_engines.c) */
+    int n_isal;
+    PyTypeObject *body_cache_type; /* BodyCache (compress_cache.c) */
 } djf_compress_state;
 
 /* Returns 0, or -1 with an exception set. */
@@ -38,6 +42,22 @@ void djf_compress_clear(djf_compress_state *st);
  * djf_compress_put_zstd frees the context when the pool is full. */
 struct ZSTD_CCtx_s *djf_compress_take_zstd(djf_compress_state *st);
 void djf_compress_put_zstd(djf_compress_state *st, struct ZSTD_CCtx_s *cctx);
+
+/* compress_engines.c: isal_compress and brotli_compress, and the ISA-L pool. Borrow / give
+ * back an ISA-L compressor for `level` (GIL held): take returns NULL with an exception set;
+ * put frees it when the pool is full (NULL is fine). exec returns 0, or -1 with an exception
+ * set; clear frees the pool. */
+struct djf_isal *djf_compress_take_isal(djf_compress_state *st, int level);
+void djf_compress_put_isal(djf_compress_state *st, struct djf_isal *c);
+int djf_compress_engines_exec(PyObject *module, djf_compress_state *st);
+void djf_compress_engines_clear(djf_compress_state *st);
+/* Borrow / give back a libdeflate compressor for `level` (GIL held). Returns NULL with an
+ * exception set on failure; djf_compress_put_deflate frees it when the pool is full. */
+struct libdeflate_compressor *djf_compress_take_deflate(djf_compress_state *st, int level);
+void djf_compress_put_deflate(djf_compress_state *st, struct libdeflate_compressor *c, int level);
+
+/* compress_cache.c: adds BodyCache. Returns 0, or -1 with an exception set. */
+int djf_compress_cache_exec(PyObject *module, djf_compress_state *st);
 
 /* compress_stream.c: adds CompressStream. Returns 0, or -1 with an exception set. */
 int djf_compress_stream_exec(PyObject *module, djf_compress_state *st);

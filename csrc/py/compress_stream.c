@@ -1,4 +1,5 @@
-/* djfast._djfast: CompressStream, one gzip member or one zstd frame per response.
+/* djfast._djfast: CompressStream, one gzip member, zstd frame or brotli stream per response.
+ * gzip goes through zlib, or through ISA-L igzip with engine="isal".
  *
  * Small chunks are coalesced in `pending` until chunk_size input bytes, then compressed in one
  * call with the GIL released (flush_each: every chunk is compressed and sync-flushed at once,
@@ -8,13 +9,15 @@
 #include "module.h"
 
 #include "gzip.h"
+#include "gzip_brotli.h"
+#include "gzip_isal.h"
 #include "gzip_zstd.h"
 
 #include <pythread.h>
 
 #define DJF_STREAM_GIL_THRESHOLD 16384
 
-enum { ENC_GZIP = 0, ENC_ZSTD = 1 };
+enum { ENC_GZIP = 0, ENC_ZSTD = 1, ENC_BR = 2, ENC_GZIP_ISAL = 3 };
 enum { ST_OPEN = 0, ST_FINISHED = 1, ST_CLOSED = 2 };
 
 typedef struct djf_stream {
@@ -26,6 +29,8 @@ typedef struct djf_stream {
     size_t chunk_size;
     djf_gzstream gz;
     struct ZSTD_CCtx_s *zc;
+    djf_isal_stream isal; /* isal.c is borrowed from the module's ISA-L pool */
+    djf_brstream br;
     djf_buf pending; /* coalesced input not yet compressed */
     djf_buf out;     /* output of the current call */
 } djf_stream;
@@ -57,6 +62,15 @@ static void release_native(djf_stream *s)
         }
         s->zc = NULL;
     }
+    if (s->isal.c != NULL) {
+        if (s->cst != NULL) {
+            djf_compress_put_isal(s->cst, s->isal.c);
+        } else {
+            djf_isal_free(s->isal.c);
+        }
+        s->isal.c = NULL;
+    }
+    djf_brstream_free(&s->br);
     djf_buf_free(&s->pending);
     djf_buf_free(&s->out);
 }
@@ -64,8 +78,10 @@ static void release_native(djf_stream *s)
 /* Returns a new CompressStream, or NULL with an exception set. */
 static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"encoding", "level", "name_len", "chunk_size", "flush_each", NULL};
+    static char *kwlist[] = {"encoding",   "level",  "name_len", "chunk_size",
+                             "flush_each", "engine", NULL};
     const char *encoding = NULL;
+    const char *engine = "zlib";
     int level = 0;
     Py_ssize_t name_len = -1;
     Py_ssize_t chunk_size = 65536;
@@ -75,8 +91,8 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     djf_state *mst = NULL;
     djf_status rc = DJF_OK;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "si|$nnp:CompressStream", kwlist, &encoding,
-                                     &level, &name_len, &chunk_size, &flush_each)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "si|$nnps:CompressStream", kwlist, &encoding,
+                                     &level, &name_len, &chunk_size, &flush_each, &engine)) {
         return NULL;
     }
     if (chunk_size < 1) {
@@ -104,7 +120,26 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
         PyErr_SetString(PyExc_MemoryError, "unable to allocate lock");
         goto done;
     }
-    if (strcmp(encoding, "gzip") == 0) {
+    if (strcmp(engine, "zlib") != 0 && strcmp(engine, "isal") != 0) {
+        PyErr_Format(PyExc_ValueError, "engine must be 'zlib' or 'isal', not '%.50s'", engine);
+        goto done;
+    }
+    if (strcmp(encoding, "gzip") == 0 && strcmp(engine, "isal") == 0) {
+        djf_gzip_name name = {name_len >= 0, name_len >= 0 ? (size_t)name_len : 0, 255};
+        s->encoding = ENC_GZIP_ISAL;
+        s->isal.c = djf_compress_take_isal(s->cst, level); /* ValueError for a bad level */
+        if (s->isal.c == NULL) {
+            goto done;
+        }
+        rc = djf_isal_stream_start(&s->isal, s->isal.c, name);
+    } else if (strcmp(encoding, "br") == 0) {
+        s->encoding = ENC_BR;
+        rc = djf_brstream_init(&s->br, level);
+        if (rc == DJF_EINVAL) {
+            PyErr_Format(PyExc_ValueError, "brotli level must be between 0 and 11, not %d", level);
+            goto done;
+        }
+    } else if (strcmp(encoding, "gzip") == 0) {
         /* GzipFile's header: OS 255 */
         djf_gzip_name name = {name_len >= 0, name_len >= 0 ? (size_t)name_len : 0, 255};
         s->encoding = ENC_GZIP;
@@ -125,7 +160,8 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
             goto done;
         }
     } else {
-        PyErr_Format(PyExc_ValueError, "encoding must be 'gzip' or 'zstd', not '%.50s'", encoding);
+        PyErr_Format(PyExc_ValueError, "encoding must be 'gzip', 'zstd' or 'br', not '%.50s'",
+                     encoding);
         goto done;
     }
     if (rc != DJF_OK) {
@@ -157,6 +193,12 @@ static djf_status run_codec(djf_stream *s, const uint8_t *in, size_t n, djf_flus
 {
     if (s->encoding == ENC_GZIP) {
         return djf_gzstream_write(&s->gz, in, n, mode, &s->out);
+    }
+    if (s->encoding == ENC_GZIP_ISAL) {
+        return djf_isal_stream_write(&s->isal, in, n, mode, &s->out);
+    }
+    if (s->encoding == ENC_BR) {
+        return djf_brstream_write(&s->br, in, n, mode, &s->out);
     }
     return djf_zstd_stream(s->zc, in, n, mode, &s->out);
 }
@@ -282,8 +324,9 @@ static PyObject *stream_begin(djf_stream *s, PyObject *Py_UNUSED(ignored))
     if (check_open(s) < 0) {
         goto done;
     }
-    if (s->encoding == ENC_GZIP) {
-        rc = djf_gzstream_begin(&s->gz, &s->out);
+    if (s->encoding == ENC_GZIP || s->encoding == ENC_GZIP_ISAL) {
+        rc = s->encoding == ENC_GZIP ? djf_gzstream_begin(&s->gz, &s->out)
+                                     : djf_isal_stream_begin(&s->isal, &s->out);
         if (rc != DJF_OK) {
             fail(s, rc);
             goto done;
@@ -360,7 +403,9 @@ static PyObject *stream_get_closed(djf_stream *s, void *Py_UNUSED(closure))
 
 static PyObject *stream_get_encoding(djf_stream *s, void *Py_UNUSED(closure))
 {
-    return PyUnicode_FromString(s->encoding == ENC_GZIP ? "gzip" : "zstd");
+    static const char *const names[] = {"gzip", "zstd", "br", "gzip"};
+
+    return PyUnicode_FromString(names[s->encoding]);
 }
 
 static PyMethodDef stream_methods[] = {
@@ -374,15 +419,16 @@ static PyMethodDef stream_methods[] = {
 
 static PyGetSetDef stream_getset[] = {
     {"closed", (getter)stream_get_closed, NULL, "True once finished or closed.", NULL},
-    {"encoding", (getter)stream_get_encoding, NULL, "'gzip' or 'zstd'.", NULL},
+    {"encoding", (getter)stream_get_encoding, NULL, "'gzip', 'zstd' or 'br'.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 PyDoc_STRVAR(stream_doc,
              "CompressStream(encoding, level, *, name_len=-1, chunk_size=65536, "
-             "flush_each=False)\n\n"
-             "One gzip member (zlib deflate stream; name_len as in gzip_compress) or one zstd\n"
-             "frame (window <= 8 MB) fed chunk by chunk. Safe to share between threads.");
+             "flush_each=False, engine='zlib')\n\n"
+             "One gzip member (zlib deflate stream, or ISA-L igzip with engine='isal' and\n"
+             "level 0-3; name_len as in gzip_compress), one zstd frame (window <= 8 MB) or one\n"
+             "brotli stream ('br', level 0-11) fed chunk by chunk. Safe to share between threads.");
 
 static PyType_Slot stream_slots[] = {
     {Py_tp_new, stream_new},       {Py_tp_dealloc, stream_dealloc}, {Py_tp_methods, stream_methods},

@@ -290,6 +290,9 @@ int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, d
         quoted = 1;
     }
     flags |= quoted ? DJF_CSV_QUOTED : 0;
+    /* The guard judges the text actually written: a number's text is guarded too when it is not
+     * a plain number (a float subclass whose str() is "=1", or "-inf"). */
+    flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
     fast = djf_csv_format_fast(st, v, text, &n);
     if (fast < 0) {
         goto done;
@@ -301,9 +304,6 @@ int djf_csv_append_value(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *r, d
     s = PyObject_Str(v);
     if (s == NULL) {
         goto done;
-    }
-    if (w->escape_formulas && !number) {
-        flags |= DJF_CSV_GUARD;
     }
     res = djf_csv_append_str(st, w, r, out, s, flags);
 done:

@@ -4,6 +4,7 @@
 #include "module.h"
 
 #include "djf_common.h"
+#include "info.h"
 
 /* Returns -1 with an exception set describing a core status code. */
 int djf_raise_status(int status, const char *what)
@@ -60,6 +61,9 @@ static int djf_exec(PyObject *module)
     }
     if (djf_cache_exec(module, st) < 0 || djf_compress_exec(module, st) < 0 ||
         djf_csv_exec(module, st) < 0 || djf_bulk_exec(module, st) < 0) {
+        return -1;
+    }
+    if (djf_info_exec(module) < 0) {
         return -1;
     }
     return 0;

@@ -176,6 +176,8 @@ def cases(opts: Options) -> list[Case]:
         ),
         raw,
     ]
+    from djfast.bench.bulk_update import cases as update_cases  # updates and upserts
+
     return [
         Case(
             group="bulk",
@@ -185,5 +187,6 @@ def cases(opts: Options) -> list[Case]:
             work=float(n),
             number=1,
             note="fresh table per repeat; raw = the driver with pre-built values",
-        )
+        ),
+        *update_cases(opts),
     ]

@@ -205,13 +205,34 @@ def cases(opts: Options) -> list[Case]:
 
     from django.middleware.gzip import GZipMiddleware as DjangoGZip
 
-    gz_variants = [gzip_variant(label, DjangoGZip, make, expected) for label, make in variants]
+    from djfast.bench.gzip_engines import ISAL, use_settings
+
+    def under(djfast: dict[str, Any] | None, make: Callable[[], Any]) -> Callable[[], Any]:
+        """``make`` run with settings.DJFAST = djfast (the gzip engine), switched only when
+        the previous variant used other settings."""
+
+        def run() -> Any:
+            use_settings(djfast)
+            return make()
+
+        return run
+
+    gz_variants = [
+        gzip_variant(label, DjangoGZip, under(None, make), expected) for label, make in variants
+    ]
     try:
         from djfast.middleware import GZipMiddleware as FastGZip  # built by the gzip feature
     except ImportError:
         FastGZip = None
     if FastGZip is not None:
-        gz_variants.append(gzip_variant("djfast + djfast gzip", FastGZip, variants[2][1], expected))
+        gz_variants.append(
+            gzip_variant("djfast + djfast gzip", FastGZip, under(None, variants[2][1]), expected)
+        )
+        gz_variants.append(
+            gzip_variant(
+                "djfast + djfast gzip isal", FastGZip, under(ISAL, variants[2][1]), expected
+            )
+        )
     pieces = [expected[i : i + CHUNK] for i in range(0, len(expected), CHUNK)]
 
     def zlib_floor() -> int:

@@ -8,7 +8,9 @@ fresh HttpResponse; streaming variants consume the response as a WSGI server wou
 
 from __future__ import annotations
 
+import functools
 import gzip as stdlib_gzip
+import itertools
 import json
 import random
 import zlib
@@ -113,7 +115,39 @@ def _middlewares() -> dict[str, Any]:
     return {"django": DjangoGZip, "djfast": GZipMiddleware, "djfast zstd": CompressionMiddleware}
 
 
+@functools.cache
+def _the_body_cache() -> Any:
+    """The one BodyCache (as configured) that the cache-on variants of every case share."""
+    from djfast import compression
+
+    return compression._load_body_cache()
+
+
+def _body_cache_setup(on: bool) -> Callable[[], None]:
+    """A Variant.setup that turns the process's compressed-body cache on (as configured) or
+    off for the timed repeat that follows: every variant of a case that has a cache-off
+    variant sets it, so nothing is swapped inside the timed loop."""
+    from djfast import compression
+
+    cache = _the_body_cache()
+
+    def setup() -> None:
+        compression._body_cache = cache if on else None
+        compression._body_cache_loaded = True
+
+    return setup
+
+
+def _unique_bodies(body: bytes) -> Callable[[], bytes]:
+    """Each call returns ``body`` behind a new 14-byte comment: a personalised page that the
+    cache must not keep (both sides pay the same copy)."""
+    counter = itertools.count()
+    return lambda: b"<!-- %08d -->" % next(counter) + body
+
+
 def _whole_body_case(name: str, body: bytes, content_type: str) -> Case:
+    """Every response body is unique (a personalised page): the fresh path, plus the cost the
+    compressed-body cache adds to it ("djfast, cache off" beside "djfast")."""
     from django.http import HttpResponse
     from django.test import RequestFactory
 
@@ -122,10 +156,12 @@ def _whole_body_case(name: str, body: bytes, content_type: str) -> Case:
     request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=BROWSER_AE)
     gzip_request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip, deflate")
     variants = []
-    for label, cls in _middlewares().items():
+    middlewares = {**_middlewares(), "djfast, cache off": _middlewares()["djfast"]}
+    for label, cls in middlewares.items():
+        make_body = _unique_bodies(body)
 
-        def view(req: Any, body: bytes = body) -> Any:
-            return HttpResponse(body, content_type=content_type)
+        def view(req: Any, make_body: Callable[[], bytes] = make_body) -> Any:
+            return HttpResponse(make_body(), content_type=content_type)
 
         mw = cls(view)
         req = request if label == "djfast zstd" else gzip_request
@@ -133,10 +169,12 @@ def _whole_body_case(name: str, body: bytes, content_type: str) -> Case:
         def run(mw: Any = mw, req: Any = req) -> Any:
             return mw(req)
 
+        setup = _body_cache_setup(label != "djfast, cache off")
+        setup()
         resp = run()
         expected = "zstd" if label == "djfast zstd" else "gzip"
         assert resp["Content-Encoding"] == expected, (label, resp.headers)
-        variants.append(Variant(label, run, info=f"{len(resp.content):,} B out"))
+        variants.append(Variant(label, run, setup=setup, info=f"{len(resp.content):,} B out"))
     raw = _djfast.gzip_compress(body, 6, -1, 3)
     variants.append(
         Variant(
@@ -155,11 +193,49 @@ def _whole_body_case(name: str, body: bytes, content_type: str) -> Case:
     )
     return Case(
         GROUP,
-        f"{name} ({len(body) / 1e3:,.0f} KB in)",
+        f"{name}, unique bodies ({len(body) / 1e3:,.0f} KB in)",
         variants,
         unit="MB",
         work=len(body) / 1e6,
-        note="middleware on RequestFactory request; info: bytes sent",
+        note="middleware on RequestFactory request, a new body each call; info: bytes sent",
+    )
+
+
+def _repeated_body_case(name: str, body: bytes, content_type: str) -> Case:
+    """The same body on every request (a @cache_page'd view): djfast serves it from the
+    compressed-body cache, compressed once at CACHE_GZIP_LEVEL / CACHE_ZSTD_LEVEL."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=BROWSER_AE)
+    gzip_request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    middlewares = {**_middlewares(), "djfast, cache off": _middlewares()["djfast"]}
+    cache = _the_body_cache()
+    variants = []
+    for label, cls in middlewares.items():
+
+        def view(req: Any) -> Any:
+            return HttpResponse(body, content_type=content_type)
+
+        mw = cls(view)
+        req = request if label == "djfast zstd" else gzip_request
+
+        def run(mw: Any = mw, req: Any = req) -> Any:
+            return mw(req)
+
+        setup = _body_cache_setup(label != "djfast, cache off")
+        setup()
+        sizes = [len(run().content) for _ in range(3)]  # the third is served from the cache
+        variants.append(Variant(label, run, setup=setup, info=f"{sizes[-1]:,} B out"))
+    stats = cache.stats()
+    assert stats["hits"] > 0, stats
+    return Case(
+        GROUP,
+        f"{name}, repeated body, cached ({len(body) / 1e3:,.0f} KB in)",
+        variants,
+        unit="MB",
+        work=len(body) / 1e6,
+        note="same body every call (@cache_page); info: bytes sent (gzip sizes include padding)",
     )
 
 
@@ -187,7 +263,8 @@ def _streaming_case(name: str, chunks: list[bytes]) -> Case:
             resp.close()
             return n
 
-        variants.append(Variant(label, run, info=f"{run():,} B out"))
+        # streams never use the body cache; turn it back on after the whole-body cases
+        variants.append(Variant(label, run, setup=_body_cache_setup(True), info=f"{run():,} B out"))
 
     def raw_zlib() -> int:
         c = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -251,8 +328,12 @@ def cases(opts: Options) -> list[Case]:
         lambda: _whole_body_case("HTML page", html, "text/html; charset=utf-8"),
         lambda: _whole_body_case("JSON response", json_body, "application/json"),
         lambda: _whole_body_case("small HTML", small, "text/html; charset=utf-8"),
+        lambda: _repeated_body_case("HTML page", html, "text/html; charset=utf-8"),
+        lambda: _repeated_body_case("JSON response", json_body, "application/json"),
         lambda: _streaming_case("CSV stream, one-row chunks", rows),
         lambda: _streaming_case("CSV stream, 64 KB chunks", big_chunks),
         lambda: _threads_case(json_body, 2 if opts.quick else 4),
     ]
-    return [b() for b in builders]
+    from djfast.bench import gzip_engines  # ISA-L and brotli beside the others
+
+    return [b() for b in builders] + gzip_engines.cases(html, rows)

@@ -28,3 +28,20 @@ def recreate_table(model: type[models.Model], using: str = "default") -> None:
         if model._meta.db_table in connection.introspection.table_names():
             editor.delete_model(model)
         editor.create_model(model)
+
+
+class BenchSync(models.Model):
+    """BenchRow's fields with a natural key (``number`` unique): the table that the update and
+    upsert benchmarks sync (its own table, so the insert benchmark's runs never clash)."""
+
+    number = models.IntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    ratio = models.FloatField()
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    day = models.DateField()
+    stamp = models.DateTimeField()
+    note = models.CharField(max_length=100, null=True)
+    active = models.BooleanField()
+
+    class Meta:
+        app_label = "djfast_bench"

@@ -40,21 +40,41 @@ def max_statement_bytes(cursor: Any) -> int:
     return max(4096, min(packet, 64 * 1024 * 1024) - 1024)
 
 
+def _statements(ins: Any, cursor: Any, rows: list[Any], offset: int, head: str, tail: str) -> Any:
+    """Multi-row INSERT statements ``head VALUES (...), (...) tail`` for one batch, each within
+    the server's packet size."""
+    if ins._max_statement_bytes is None:
+        ins._max_statement_bytes = max_statement_bytes(cursor)
+    db = ins.connection.connection
+    suffix = f" {tail}".encode() if tail else b""
+    statements = ins._config[0].mysql_statements(
+        rows,
+        offset,
+        f"{head} VALUES ".encode(),
+        ins._max_statement_bytes - len(suffix),
+        db.string_literal,
+        db.literal,
+    )
+    return [s + suffix for s in statements] if suffix else statements
+
+
 def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter as multi-row INSERT statements."""
+    """Write one batch of a BulkInserter as multi-row INSERT statements (with ``ON DUPLICATE
+    KEY UPDATE`` for update_conflicts: a key repeated in a batch updates, as bulk_create's)."""
     conn = ins.connection
     with conn.cursor() as cursor:
-        if ins._max_statement_bytes is None:
-            ins._max_statement_bytes = max_statement_bytes(cursor)
         table, cols = ins._table_sql()
         on_conflict = OnConflict.IGNORE if ins.ignore_conflicts else None
         insert = conn.ops.insert_statement(on_conflict=on_conflict)
-        prefix = f"{insert} {table} ({cols}) VALUES ".encode()
-        db = conn.connection
-        statements = ins._config[0].mysql_statements(
-            rows, offset, prefix, ins._max_statement_bytes, db.string_literal, db.literal
-        )
-        for statement in statements:
+        tail = ""
+        if ins.update_conflicts:
+            tail = conn.ops.on_conflict_suffix_sql(
+                ins.columns,
+                OnConflict.UPDATE,
+                [f.column for f in ins.update_fields],
+                [f.column for f in ins.unique_fields],
+            )
+        for statement in _statements(ins, cursor, rows, offset, f"{insert} {table} ({cols})", tail):
             cursor.execute(statement)
 
 
@@ -85,3 +105,27 @@ def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
     finally:
         with conn.wrap_database_errors:
             cursor.close()  # reads and drops what is left, so the connection stays usable
+
+
+def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
+    """Update with one batch of a BulkUpdater: multi-row INSERTs into a temporary table, then
+    one ``UPDATE ... JOIN``; returns the rows matched (Django's connection counts found rows).
+
+    MariaDB's temporary tables are not transactional: the stage is dropped in ``finally``."""
+    conn = upd.connection
+    qn = conn.ops.quote_name
+    table = qn(upd.model._meta.db_table)
+    names = [qn(f.column) for f in upd.columns]
+    key, cols = names[0], ", ".join(names)
+    stage = qn(upd._stage_name())
+    sets = ", ".join(f"t.{c} = s.{c}" for c in names[1:])
+    with conn.cursor() as cursor:
+        statements = _statements(upd, cursor, rows, offset, f"INSERT INTO {stage} ({cols})", "")
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols} FROM {table} LIMIT 0")
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute(f"UPDATE {table} AS t JOIN {stage} AS s ON t.{key} = s.{key} SET {sets}")
+            return cursor.rowcount
+        finally:
+            cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")

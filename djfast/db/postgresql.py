@@ -3,9 +3,12 @@ an exact binary form and text otherwise, both payloads built in C."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any
 
 from django.db import DataError, models
+from django.db.models.constants import OnConflict
 
 from djfast.db.base import (
     ENCODER_POSTGRESQL,
@@ -22,6 +25,7 @@ from djfast.db.base import (
 )
 
 ENCODER = ENCODER_POSTGRESQL
+logger = logging.getLogger("djfast.bulk")
 
 # Binary COPY wire types (csrc/py/bulk_pgbin.c, enum djf_pgtype) by column type, with the C kind
 # a column must have to use them.
@@ -64,31 +68,48 @@ def column_extras(
         db_type = (field.db_type(connection) or "").split("(")[0].strip().lower()
         entry = _BINARY_TYPES.get(db_type)
         if entry is None or entry[1] != kind or (kind == K_DATETIME and not use_tz):
+            logger.debug(
+                "PostgreSQL: text COPY for %s: column %r (%s) has no exact binary form%s",
+                field.model._meta.label,
+                field.column,
+                db_type or "no type",
+                " (timestamp without time zone, USE_TZ off)"
+                if entry and kind == K_DATETIME
+                else "",
+            )
             return None
         types.append(entry[0])
+    logger.debug(
+        "PostgreSQL: binary COPY for %s (every column has a binary form)",
+        columns[0].model._meta.label if columns else "?",
+    )
     return tuple(types)
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter with COPY (through a staging table for
-    ignore_conflicts)."""
+def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]:
+    """The COPY payloads of one batch, (format option, payload): binary for as many rows as it
+    can hold, then text."""
     from psycopg.adapt import PyFormat, Transformer
 
-    conn = ins.connection
-    conn.ensure_connection()
-    tx = Transformer(conn.connection)
+    tx = Transformer(ins.connection.connection)
 
     def dump(obj: Any) -> Any:
         return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
 
     encoder, _, pgtypes = ins._config
-    payloads = []  # (format, payload): binary for as many rows as it can hold, then text
+    payloads = []
     try:
         if pgtypes is not None:
             binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
             if stop:
                 payloads.append(("(FORMAT BINARY)", binary))
             if row is not None:  # rows[stop] needs text; its values are already computed
+                logger.debug(
+                    "PostgreSQL: binary COPY falls back to text from row %d (counting from 0) "
+                    "in a batch of %d rows: a value there has no exact binary form",
+                    offset + stop,
+                    len(rows),
+                )
                 rest = [row, *rows[stop + 1 :]]
                 payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
         else:
@@ -98,20 +119,48 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         if _NUL_MESSAGE not in str(exc):
             raise
         raise DataError(str(exc)) from exc
+    return payloads
+
+
+def _staged(
+    conn: Any, pg: Any, stage: str, table: str, cols: str, payloads: list, then: Any
+) -> Any:
+    """COPY the payloads into a new temporary table ``stage`` (the columns ``cols`` of
+    ``table``), return ``then(pg)`` and drop the stage. On error the stage goes with the
+    transaction's rollback (every batch runs inside atomic()); it is dropped here too whenever
+    the transaction can still run a statement."""
+    pg.execute(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+    )
+    try:
+        for fmt, payload in payloads:
+            with pg.copy(f"COPY {stage} ({cols}) FROM STDIN {fmt}") as copy:
+                copy.write(payload)
+        result = then(pg)
+    except BaseException:
+        from psycopg.pq import TransactionStatus
+
+        if pg.connection.info.transaction_status == TransactionStatus.INTRANS:
+            with contextlib.suppress(Exception):  # the rollback that follows drops it anyway
+                pg.execute(f"DROP TABLE IF EXISTS {stage}")
+        raise
+    pg.execute(f"DROP TABLE {stage}")
+    return result
+
+
+def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
+    """Write one batch of a BulkInserter with COPY (through a staging table for
+    ignore_conflicts and update_conflicts)."""
+    conn = ins.connection
+    conn.ensure_connection()
+    payloads = _payloads(ins, rows, offset)
     table, cols = ins._table_sql()
     with conn.cursor() as cursor, conn.wrap_database_errors:
         pg = cursor.cursor
-        target = table
-        if ins.ignore_conflicts:
-            target = conn.ops.quote_name(f"djfast_bulk_stage_{id(ins):x}")
-            pg.execute(
-                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
-                f"SELECT {cols} FROM {table} WITH NO DATA"
-            )
-        for fmt, payload in payloads:
-            with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
-                copy.write(payload)
-        if not ins.ignore_conflicts:
+        if not (ins.ignore_conflicts or ins.update_conflicts):
+            for fmt, payload in payloads:
+                with pg.copy(f"COPY {table} ({cols}) FROM STDIN {fmt}") as copy:
+                    copy.write(payload)
             return
         stage = target
         pg.execute(
@@ -311,3 +360,39 @@ def csv_read(plan: Any, feed: Any) -> Any:
                 else:
                     cursor.execute("ROLLBACK TO SAVEPOINT djfast_csv")
                     cursor.execute("RELEASE SAVEPOINT djfast_csv")
+
+
+        if ins.update_conflicts:
+            suffix = conn.ops.on_conflict_suffix_sql(
+                ins.columns,
+                OnConflict.UPDATE,
+                [f.column for f in ins.update_fields],
+                [f.column for f in ins.unique_fields],
+            )
+        else:
+            suffix = "ON CONFLICT DO NOTHING"
+        stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
+        insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
+        _staged(conn, pg, stage, table, cols, payloads, lambda pg: pg.execute(insert))
+
+
+def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
+    """Update with one batch of a BulkUpdater: COPY into a staging table, then one
+    ``UPDATE ... FROM``; returns the rows matched."""
+    conn = upd.connection
+    conn.ensure_connection()
+    payloads = _payloads(upd, rows, offset)
+    qn = conn.ops.quote_name
+    table = qn(upd.model._meta.db_table)
+    names = [qn(f.column) for f in upd.columns]
+    key, cols = names[0], ", ".join(names)
+    stage = qn(upd._stage_name())
+    sets = ", ".join(f"{c} = s.{c}" for c in names[1:])
+    update = f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
+
+    def run(pg: Any) -> int:
+        pg.execute(update)
+        return pg.rowcount
+
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        return _staged(conn, cursor.cursor, stage, table, cols, payloads, run)

@@ -139,15 +139,43 @@ START_TEST(test_quoted_flag_and_guard)
 {
     djf_csv_dialect d = excel();
     djf_buf b = {0};
-    const char *row[] = {"=1+1", "-2", "x", "@a,b", NULL};
+    const char *row[] = {"=1+1", "-2", "x", "@a,b", "-x", NULL};
 
     ck_assert_int_eq(ascii_row(&d, &b, row, DJF_CSV_QUOTED | DJF_CSV_GUARD), DJF_OK);
-    OUT_EQ(b, "\"'=1+1\",\"'-2\",\"x\",\"'@a,b\"\r\n");
+    OUT_EQ(b, "\"'=1+1\",\"-2\",\"x\",\"'@a,b\",\"'-x\"\r\n");
     djf_buf_clear(&b);
     ck_assert_int_eq(ascii_row(&d, &b, row, DJF_CSV_GUARD), DJF_OK);
-    OUT_EQ(b, "'=1+1,'-2,x,\"'@a,b\"\r\n");
+    OUT_EQ(b, "'=1+1,-2,x,\"'@a,b\",'-x\r\n");
     djf_buf_free(&b);
     djf_csv_dialect_free(&d);
+}
+END_TEST
+
+START_TEST(test_formula_rule)
+{
+    static const char *const yes[] = {"=",    "+a",      "-inf", "@",   "\t",  "\r", " =1",
+                                      "\n=1", "\r\n-1x", "-1e",  "--5", "-5 ", "+.", NULL};
+    static const char *const no[] = {"",   "a=1", " ",     "-5",    "+3",  "-1.5e3",
+                                     ".5", "-0.", "1E+16", "-1e-7", "x-1", NULL};
+    static const uint32_t wide_yes[][3] = {
+        {0xa0, '=', 0}, {0xfeff, '=', 0},     {0x200b, '@', 0},    {0xff1d, '1', 0},
+        {0xfe66, 0, 0}, {0xe0001, 0xff20, 0}, {0x3000, 0xff0b, 0}, {0x2028, 0xfe63, 0}};
+    static const uint32_t wide_no[][3] = {{0x2212, '1', 0}, {0xa0, 'x', 0}, {0x41, '=', 0}};
+    size_t i;
+
+    for (i = 0; yes[i]; i++) {
+        ck_assert_msg(djf_csv_is_formula(DJF_CSV_ASCII, yes[i], strlen(yes[i])), "%s", yes[i]);
+    }
+    for (i = 0; no[i]; i++) {
+        ck_assert_msg(!djf_csv_is_formula(DJF_CSV_ASCII, no[i], strlen(no[i])), "%s", no[i]);
+    }
+    for (i = 0; i < sizeof wide_yes / sizeof wide_yes[0]; i++) {
+        size_t n = wide_yes[i][1] ? 2 : 1;
+        ck_assert(djf_csv_is_formula(DJF_CSV_UCS4, wide_yes[i], n));
+    }
+    for (i = 0; i < sizeof wide_no / sizeof wide_no[0]; i++) {
+        ck_assert(!djf_csv_is_formula(DJF_CSV_UCS4, wide_no[i], 2));
+    }
 }
 END_TEST
 
@@ -190,6 +218,32 @@ START_TEST(test_surrogates_pass_or_are_refused)
     djf_csv_row_begin(&r, &b);
     ck_assert_int_eq(djf_csv_field(&d, &r, &b, DJF_CSV_UCS2, lone, 2, DJF_CSV_STRICT_UTF8),
                      DJF_CSV_ESURROGATE);
+    djf_buf_free(&b);
+    djf_csv_dialect_free(&d);
+}
+END_TEST
+
+START_TEST(test_surrogate_dialect_char_is_refused_only_when_written)
+{
+    static const char *const empty[] = {NULL};
+    static const char *const one[] = {"a", NULL};
+    static const char *const two[] = {"a", "b", NULL};
+    djf_csv_dialect d;
+    djf_buf b = {0};
+
+    ck_assert_int_eq(djf_csv_dialect_init(&d, 0xD800, '"', DJF_CSV_NOT_SET, 1,
+                                          DJF_CSV_QUOTE_MINIMAL, crlf, 2, 0),
+                     DJF_OK);
+    /* no delimiter is written: accepted, as csv.writer's output encodes */
+    ck_assert_int_eq(ascii_row(&d, &b, empty, DJF_CSV_STRICT_UTF8), DJF_OK);
+    ck_assert_int_eq(ascii_row(&d, &b, one, DJF_CSV_STRICT_UTF8), DJF_OK);
+    OUT_EQ(b, "\r\na\r\n");
+    djf_buf_clear(&b);
+    ck_assert_int_eq(ascii_row(&d, &b, two, DJF_CSV_STRICT_UTF8), DJF_CSV_ESURROGATE);
+    djf_buf_clear(&b);
+    ck_assert_int_eq(ascii_row(&d, &b, two, 0), DJF_OK);
+    OUT_EQ(b, "a\xed\xa0\x80"
+              "b\r\n");
     djf_buf_free(&b);
     djf_csv_dialect_free(&d);
 }
@@ -334,8 +388,10 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_no_doublequote_escapes_quote_and_escapechar);
     tcase_add_test(tc, test_lineterminator_characters_quote);
     tcase_add_test(tc, test_quoted_flag_and_guard);
+    tcase_add_test(tc, test_formula_rule);
     tcase_add_test(tc, test_wide_text_and_wide_delimiter);
     tcase_add_test(tc, test_surrogates_pass_or_are_refused);
+    tcase_add_test(tc, test_surrogate_dialect_char_is_refused_only_when_written);
     tcase_add_test(tc, test_bad_dialects_are_refused);
     tcase_add_test(tc, test_long_lineterminator_of_wide_chars);
     tcase_add_test(tc, test_newer_python_options);
