@@ -162,11 +162,40 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
                 with pg.copy(f"COPY {table} ({cols}) FROM STDIN {fmt}") as copy:
                     copy.write(payload)
             return
-        stage = target
-        pg.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
-        )
-        pg.execute(f"DROP TABLE {stage}")
+        if ins.update_conflicts:
+            suffix = conn.ops.on_conflict_suffix_sql(
+                ins.columns,
+                OnConflict.UPDATE,
+                [f.column for f in ins.update_fields],
+                [f.column for f in ins.unique_fields],
+            )
+        else:
+            suffix = "ON CONFLICT DO NOTHING"
+        stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
+        insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
+        _staged(conn, pg, stage, table, cols, payloads, lambda pg: pg.execute(insert))
+
+
+def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
+    """Update with one batch of a BulkUpdater: COPY into a staging table, then one
+    ``UPDATE ... FROM``; returns the rows matched."""
+    conn = upd.connection
+    conn.ensure_connection()
+    payloads = _payloads(upd, rows, offset)
+    qn = conn.ops.quote_name
+    table = qn(upd.model._meta.db_table)
+    names = [qn(f.column) for f in upd.columns]
+    key, cols = names[0], ", ".join(names)
+    stage = qn(upd._stage_name())
+    sets = ", ".join(f"{c} = s.{c}" for c in names[1:])
+    update = f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
+
+    def run(pg: Any) -> int:
+        pg.execute(update)
+        return pg.rowcount
+
+    with conn.cursor() as cursor, conn.wrap_database_errors:
+        return _staged(conn, cursor.cursor, stage, table, cols, payloads, run)
 
 
 # ------------------------------------------------------------------ reads (CSV exports)
@@ -360,39 +389,3 @@ def csv_read(plan: Any, feed: Any) -> Any:
                 else:
                     cursor.execute("ROLLBACK TO SAVEPOINT djfast_csv")
                     cursor.execute("RELEASE SAVEPOINT djfast_csv")
-
-
-        if ins.update_conflicts:
-            suffix = conn.ops.on_conflict_suffix_sql(
-                ins.columns,
-                OnConflict.UPDATE,
-                [f.column for f in ins.update_fields],
-                [f.column for f in ins.unique_fields],
-            )
-        else:
-            suffix = "ON CONFLICT DO NOTHING"
-        stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
-        insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
-        _staged(conn, pg, stage, table, cols, payloads, lambda pg: pg.execute(insert))
-
-
-def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
-    """Update with one batch of a BulkUpdater: COPY into a staging table, then one
-    ``UPDATE ... FROM``; returns the rows matched."""
-    conn = upd.connection
-    conn.ensure_connection()
-    payloads = _payloads(upd, rows, offset)
-    qn = conn.ops.quote_name
-    table = qn(upd.model._meta.db_table)
-    names = [qn(f.column) for f in upd.columns]
-    key, cols = names[0], ", ".join(names)
-    stage = qn(upd._stage_name())
-    sets = ", ".join(f"{c} = s.{c}" for c in names[1:])
-    update = f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
-
-    def run(pg: Any) -> int:
-        pg.execute(update)
-        return pg.rowcount
-
-    with conn.cursor() as cursor, conn.wrap_database_errors:
-        return _staged(conn, cursor.cursor, stage, table, cols, payloads, run)
