@@ -66,7 +66,8 @@ build: venv
 bench: build
 	$(VPY) -m djfast.bench $(BENCH_ARGS)
 
-test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-check pytest pytest-django42
+test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-check pytest pytest-django42 \
+      wheel wheel-check bench-e2e-smoke soak-smoke
 	@echo "djfast: every test suite passed"
 
 # ---------------------------------------------------------------- lint

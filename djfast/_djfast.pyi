@@ -57,9 +57,16 @@ class BodyCache:
     """Compressed whole bodies (csrc/py/compress_cache.c): bounded by max_bytes, keyed by a
     keyed XXH3-128 of the body (+ coding, level), hits verified byte for byte."""
 
-    def __init__(self, max_bytes: int, gzip_level: int, zstd_level: int, secret: bytes) -> None: ...
-    def compress(self, data: _Buffer, coding: int, name_len: int, os: int, /) -> bytes | None:
-        """coding 0 gzip / 1 zstd. The cached (or just admitted) body framed for this call, or
+    def __init__(
+        self,
+        max_bytes: int,
+        gzip_level: int,
+        zstd_level: int,
+        secret: bytes,
+        brotli_level: int = 6,
+    ) -> None: ...
+    def compress(self, data: bytes, coding: int, name_len: int, os: int, /) -> bytes | None:
+        """coding 0 gzip / 1 zstd / 2 br. The cached (or just admitted) body framed for this call, or
         None: compress it the ordinary way."""
     def stats(self) -> dict[str, int]: ...
     def clear(self) -> None: ...

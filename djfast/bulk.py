@@ -32,7 +32,8 @@ from django.db import (
 )
 from django.utils import timezone
 
-from djfast import _djfast, db
+from djfast import _djfast, bulk_pk, db
+from djfast.bulk_async import AsyncBulkMixin
 from djfast.conf import djfast_settings
 from djfast.db.base import (
     K_BOOL,
@@ -203,8 +204,9 @@ def _is_db_default(value: Any) -> bool:
     return cls.__name__ == "DatabaseDefault" and cls.__module__ == "django.db.models.expressions"
 
 
-class BulkInserter:
-    """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md."""
+class BulkInserter(AsyncBulkMixin):
+    """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md.
+    ``async with`` / ``aadd`` / ``aadd_many`` / ``aflush``: djfast.bulk_async."""
 
     def __init__(
         self,
@@ -250,6 +252,8 @@ class BulkInserter:
         self._failure: BulkInsertError | None = None
         self._flushing = False  # a batch is being encoded/written (refuses re-entry)
         self._max_statement_bytes: int | None = None  # MariaDB: learnt on first write
+        self._outer_atomic = False  # entered inside a transaction.atomic() of the caller
+        self._pk_batch: bulk_pk.PkBatch | None = None  # a batch holding instances, being written
 
     @property
     def connection(self) -> Any:
@@ -288,7 +292,18 @@ class BulkInserter:
         columns = [f for f in insertable if f in user or not omitted_by_default(f)]
         self.fields = user
         self.columns = columns
-        self._omitted = [f for f in insertable if f not in columns]
+        # an auto pk: instances given to add() get it set (djfast.bulk_pk); when it is not a
+        # column, batches holding instances are written with it appended (the pk columns)
+        pk = opts.pk if isinstance(opts.pk, models.AutoField) else None
+        self._pk_auto = pk
+        self._pk_extra = pk is not None and pk not in columns
+        self._pk_user_pos = user.index(pk) if pk is not None and pk in user else -1
+        self._pk_feed = bulk_pk.PkFeed()
+        self._pk_config: tuple[Any, ...] | None = None
+        self._objs: dict[int, models.Model] = {}  # id(row list) -> instance, this batch
+        self._write_columns = columns  # the columns of the batch being written
+        self._missing = MISSING
+        self._omitted = [f for f in insertable if f not in columns and f is not pk]
         self._user_names = tuple(f.name for f in user)
         self._name_set = frozenset(self._user_names)
         self._alias = {}
@@ -304,12 +319,13 @@ class BulkInserter:
             ):
                 self._needs_instance = True
 
-    def _column_config(self) -> tuple[Any, ...]:
+    def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
         conn = self.connection
         backend = self._backend
+        columns = self.columns if columns is None else columns
         user_pos = {f: i for i, f in enumerate(self.fields)}
         kinds, src, dcall, defaults, fallbacks, names = [], [], [], [], [], []
-        for f in self.columns:
+        for f in columns:
             kinds.append(_fast_kind(f, backend, conn))
             fallbacks.append(_prep_for(f, conn))
             names.append(f.name)
@@ -325,7 +341,10 @@ class BulkInserter:
                 defaults.append(now)
                 continue
             src.append(user_pos.get(f, -1))
-            if _has_db_default(f):
+            if f is self._pk_auto and self._pk_extra:  # tuple rows: the ids drawn for them
+                dcall.append(1)
+                defaults.append(self._pk_feed)
+            elif _has_db_default(f):
                 dcall.append(1)
                 defaults.append(self._db_default_missing(f))
             elif f.has_default() and callable(f.default):
@@ -348,7 +367,7 @@ class BulkInserter:
             use_tz,
             backend.datetimes_utc_ok(conn),
         )
-        return (encoder, tuple(kinds), backend.column_extras(self.columns, kinds, conn, use_tz))
+        return (encoder, tuple(kinds), backend.column_extras(columns, kinds, conn, use_tz))
 
     def _db_default_missing(self, field: models.Field) -> Callable[[], Any]:
         def missing() -> Any:
@@ -373,14 +392,15 @@ class BulkInserter:
             row = self._convert(row)  # may run user code that adds rows itself
         pending = self._pending
         pending.append(row)
-        if len(pending) >= self.batch_size:
+        if len(pending) >= self.batch_size and not self._in_async:
             self.flush()
 
     def add_many(self, rows: Iterable[Any]) -> None:
         """Add every row of an iterable (see add())."""
         self._check_can_add()
         fast = not self._needs_instance
-        batch_size = self.batch_size
+        # inside `async with` this only buffers: aadd_many() writes the batches
+        batch_size = self.batch_size if not self._in_async else float("inf")
         convert = self._convert
         for row in rows:
             if not fast or type(row) is not tuple:
@@ -393,7 +413,9 @@ class BulkInserter:
 
     def _convert(self, row: Any) -> Any:
         if isinstance(row, models.Model):
-            return self._instance_values(row)
+            values = self._instance_values(row)
+            self._objs[id(values)] = row  # gets its pk and _state once written
+            return values
         if isinstance(row, dict):
             return self._dict_row(row)
         if isinstance(row, (list, tuple)):
@@ -401,8 +423,8 @@ class BulkInserter:
             if self._needs_instance:
                 if len(row) != len(self.fields):
                     raise ValueError(
-                        f"djfast.bulk: a row has {len(row)} values; expected {len(self.fields)}, "
-                        "one per field in `fields`."
+                        f"djfast.bulk: a row has {_rows(len(row), 'value')}; expected "
+                        f"{len(self.fields)}, one per field in `fields`."
                     )
                 return self._instance_values(self._build_instance(zip(self.fields, row)))
             return row
@@ -457,7 +479,10 @@ class BulkInserter:
                     f"the column is left to the database; list {f.name!r} in fields=[...] to "
                     "insert it."
                 )
-        return [f.pre_save(obj, True) for f in self.columns]
+        values = [f.pre_save(obj, True) for f in self.columns]
+        if self._pk_extra:
+            values.append(getattr(obj, pk.attname))
+        return values
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
@@ -480,7 +505,9 @@ class BulkInserter:
                 with transaction.atomic(using=self.db):
                     self._write(rows, offset)
         except Exception as exc:
-            self._failure = self._error(exc, f"writing rows {offset}..{offset + len(rows) - 1}")
+            self._objs = {}
+            span = f"row {offset}" if len(rows) == 1 else f"rows {offset}..{offset + len(rows) - 1}"
+            self._failure = self._error(exc, f"writing {span}")
             self._pending = []
             raise self._failure from exc
         finally:
@@ -510,12 +537,22 @@ class BulkInserter:
         added = self.count if self._failure is None else self._failure.added
         if self.atomic:
             written = 0
-            fate = f"{added} rows were added; none were kept (the transaction was rolled back)"
+            how = (
+                "rolled back to this block's savepoint; the outer transaction goes on"
+                if self._outer_atomic
+                else "the transaction was rolled back"
+            )
+            fate = f"{_rows(added)} {_was(added)} added; none were kept ({how})"
         else:
             written = self._written
+            if self._outer_atomic:  # written, but the outer transaction decides: not committed
+                where = "but not committed (the outer transaction decides whether they stay)"
+            else:
+                where = "in a committed batch" if written == 1 else "in committed batches"
+            lost = added - written
             fate = (
-                f"{written} rows were written in committed batches; "
-                f"{added - written} added rows were not written"
+                f"{_rows(written)} {_was(written)} written {where}; "
+                f"{_rows(lost, 'added row')} {_was(lost)} not written"
             )
         notes = "; ".join(getattr(exc, "__notes__", ()))
         detail = f"{type(exc).__name__}: {str(exc).rstrip('.')}" + (f" ({notes})" if notes else "")
@@ -530,11 +567,28 @@ class BulkInserter:
         return cls(message, added=added, written=written)
 
     def _write(self, rows: list[Any], offset: int) -> None:
-        self._backend.write_batch(self, rows, offset)
+        objs, self._objs = self._objs, {}
+        if not objs and not (self._needs_instance and self._pk_auto is not None):
+            self._backend.write_batch(self, rows, offset)
+            return
+        # instance rows: primary keys and _state as bulk_create sets them (djfast.bulk_pk)
+        batch = bulk_pk.prepare(self, rows, objs)
+        config = self._config
+        if self._pk_extra and self._pk_auto is not None:
+            pk_columns: list[models.Field] = [*self.columns, self._pk_auto]
+            if self._pk_config is None:
+                self._pk_config = self._column_config(pk_columns)
+            self._config = self._pk_config
+            self._write_columns = pk_columns
+        self._pk_batch = batch
+        try:
+            bulk_pk.write(self, rows, offset, batch)
+        finally:
+            self._config, self._write_columns, self._pk_batch = config, self.columns, None
 
     def _table_sql(self) -> tuple[str, str]:
         qn = self.connection.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in self.columns)
+        cols = ", ".join(qn(f.column) for f in self._write_columns)
         return qn(self.model._meta.db_table), cols
 
     # ------------------------------------------------------------------ context manager
@@ -542,6 +596,7 @@ class BulkInserter:
         if self._entered:
             raise RuntimeError("This BulkInserter is already in use.")
         self._entered = True
+        self._outer_atomic = self.connection.in_atomic_block
         if self.atomic:
             self._atomic_cm = transaction.atomic(using=self.db)
             self._atomic_cm.__enter__()
@@ -574,13 +629,22 @@ class BulkInserter:
                 raise own  # from the final flush: propagates untouched, after the rollback
             return False  # KeyboardInterrupt & co. propagate untouched (after the rollback)
         if isinstance(problem, BulkInsertError):
-            self._pending = []
+            self._pending, self._objs = [], {}
             if own is not None:
                 raise own
             return False
         err = self._error(problem, "because the with-block raised")
-        self._pending = []  # never written: the error says so
+        self._pending, self._objs = [], {}  # never written: the error says so
         raise err from problem
+
+
+def _rows(n: int, noun: str = "row") -> str:
+    """``1 row``, ``2 rows``: counts in messages read as English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _use_tz() -> bool:

@@ -126,7 +126,7 @@ def _engine_settings() -> tuple[bool, int, int]:
 # ---------------------------------------------------------------- compressed-body cache
 
 # Codings the cache holds, as BodyCache.compress numbers them.
-_CACHE_CODINGS = {"gzip": 0, "zstd": 1}
+_CACHE_CODINGS = {"gzip": 0, "zstd": 1, "br": 2}
 _body_cache: Any = None  # a _djfast.BodyCache, or None when CACHE_BYTES is 0
 _body_cache_loaded = False
 
@@ -139,7 +139,11 @@ def _load_body_cache() -> Any:
     cache = None
     if c["CACHE_BYTES"]:
         cache = _djfast.BodyCache(
-            c["CACHE_BYTES"], c["CACHE_GZIP_LEVEL"], c["CACHE_ZSTD_LEVEL"], os.urandom(32)
+            c["CACHE_BYTES"],
+            c["CACHE_GZIP_LEVEL"],
+            c["CACHE_ZSTD_LEVEL"],
+            os.urandom(32),
+            brotli_level=c["CACHE_BROTLI_LEVEL"],
         )
     _body_cache = cache
     _body_cache_loaded = True
@@ -297,7 +301,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
     if cache is not None:
         coding = _CACHE_CODINGS.get(encoding)
-        if coding is not None:
+        if coding is not None and type(content) is bytes:  # response.content always is
             cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
             if cached is not None:
                 return cached  # type: ignore[no-any-return]

@@ -22,6 +22,7 @@ text from the installed package; a bad value is the system-check error ``djfast.
                                         # process (32 MiB); 0 turns it off
             "CACHE_GZIP_LEVEL": 9,      # int 1-12: libdeflate level of cached gzip entries
             "CACHE_ZSTD_LEVEL": 9,      # int -7..22: zstd level of cached zstd entries
+            "CACHE_BROTLI_LEVEL": 6,    # int 0-11: brotli quality of cached br entries
         },
         "CSV": {
             "CHUNK_SIZE": 65536,        # int 1..64 MiB: bytes per chunk StreamingCSV yields
@@ -64,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_BYTES": 32 * 1024 * 1024,
         "CACHE_GZIP_LEVEL": 9,
         "CACHE_ZSTD_LEVEL": 9,
+        "CACHE_BROTLI_LEVEL": 6,
     },
     "CSV": {"CHUNK_SIZE": 65536},
     "BULK": {"BATCH_SIZE": 5000},
@@ -125,6 +127,7 @@ VALIDATORS: dict[str, Any] = {
         "CACHE_BYTES": _int_in(0, MAX_CACHE_BYTES),
         "CACHE_GZIP_LEVEL": _int_in(1, 12),  # libdeflate levels: entries are whole bodies
         "CACHE_ZSTD_LEVEL": _int_in(-7, 22),
+        "CACHE_BROTLI_LEVEL": _int_in(0, 11),
     },
     "CSV": {"CHUNK_SIZE": _int_in(1, MAX_CHUNK_SIZE)},
     "BULK": {"BATCH_SIZE": _int_in(1, 10_000_000)},

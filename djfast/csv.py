@@ -9,11 +9,12 @@ bytes``. ``StreamingCSV(rows, ...)`` wraps that in a ``StreamingHttpResponse``.
 from __future__ import annotations
 
 import csv as _csv
+import inspect
 import io
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -23,8 +24,19 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import StreamingHttpResponse
 
 from djfast import _djfast
+from djfast import csv_formats as _formats
+from djfast.csv_formats import as_json, bool_as, local_time
 
-__all__ = ["BOM", "StreamingCSV", "StreamingCSVResponse", "content_disposition", "writer"]
+__all__ = [
+    "BOM",
+    "StreamingCSV",
+    "StreamingCSVResponse",
+    "as_json",
+    "bool_as",
+    "content_disposition",
+    "local_time",
+    "writer",
+]
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_SIZE = 65536
@@ -33,6 +45,7 @@ logger = logging.getLogger("djfast.csv")
 
 _QUOTABLE = re.compile(r"[\t \x21-\x7e]*")
 _UNQUOTABLE_CHAR = re.compile(r"[^\t \x21-\x7e]")
+_ASCII_EXTENSION = re.compile(r"(?:\.[A-Za-z0-9]{1,10})+\Z")
 
 
 class _Sink:
@@ -114,6 +127,28 @@ def writer(
     return _djfast.CSVWriter(validated, chunk_size, bool(escape_formulas), compat)
 
 
+def _ascii_name(text: str) -> str:
+    """``text`` transliterated to printable ASCII (NFKD), other characters replaced by ``_``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNQUOTABLE_CHAR.sub("_", ascii_text).strip()
+
+
+def _ascii_fallback(filename: str) -> str:
+    """A usable ASCII ``filename=`` for a name that needs ``filename*=``.
+
+    The stem is transliterated apart from a trailing ASCII extension (``.csv``, ``.tar.gz``):
+    a stem with nothing ASCII left (``日本語.csv``) becomes ``download`` and keeps the
+    extension (``download.csv``), instead of a bare ``.csv`` that browsers save as a hidden
+    file or without a name. The fallback never starts with a dot.
+    """
+    match = _ASCII_EXTENSION.search(filename)
+    ext = match.group() if match and match.start() > 0 else ""
+    stem = _ascii_name(filename[: len(filename) - len(ext)]).lstrip(".").rstrip(". ")
+    if not stem.strip("._- "):
+        stem = "download"
+    return stem + ext
+
+
 def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     """RFC 6266 ``Content-Disposition`` value for ``filename``.
 
@@ -125,8 +160,7 @@ def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     if _QUOTABLE.fullmatch(filename):
         escaped = filename.replace("\\", "\\\\").replace('"', r"\"")
         return f'{disposition}; filename="{escaped}"'
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    fallback = _UNQUOTABLE_CHAR.sub("_", fallback).strip() or "download"
+    fallback = _ascii_fallback(filename)
     fallback = fallback.replace("\\", "\\\\").replace('"', r"\"")
     return f"{disposition}; filename=\"{fallback}\"; filename*=utf-8''{quote(filename)}"
 
@@ -150,27 +184,58 @@ def _label(model: Any, name: str) -> str:
     return str(verbose) if verbose is not None else name
 
 
-def _queryset_source(
-    qs: QuerySet, header: Any, fields: Sequence[str] | None
-) -> tuple[QuerySet, Any]:
-    """The values_list QuerySet an export reads, and its header row."""
+def _as_values_list(qs: QuerySet, fields: Sequence[str] | None) -> QuerySet:
+    """``qs`` as the tuples-of-columns QuerySet StreamingCSV writes."""
     from django.db.models.query import ModelIterable, NamedValuesListIterable, ValuesListIterable
 
     iterable = qs._iterable_class
     if fields is not None:
-        qs = qs.values_list(*fields)
-    elif issubclass(iterable, ModelIterable):
-        qs = qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
-    elif not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
+        return qs.values_list(*fields)
+    if issubclass(iterable, ModelIterable):
+        return qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
+    if not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
         # .values() dicts and flat values_list scalars: the same columns as tuples
-        qs = qs.values_list(*qs._fields)
-    if header is True:
-        names = list(qs._fields) or [
-            *(f.attname for f in qs.model._meta.concrete_fields),
-            *qs.query.annotation_select,
-        ]
-        header = [_label(qs.model, name) for name in names]
-    return qs, header
+        return qs.values_list(*qs._fields)
+    return qs
+
+
+def _column_names(qs: QuerySet) -> list[str]:
+    """The column names of a values_list QuerySet (all concrete fields when it names none)."""
+    return list(qs._fields) or [
+        *(f.attname for f in qs.model._meta.concrete_fields),
+        *qs.query.annotation_select,
+    ]
+
+
+def _unstarted(agen: Any) -> bool:
+    """Whether the async generator ``agen`` has not run yet (so its arguments are intact)."""
+    state = getattr(inspect, "getasyncgenstate", None)  # Python 3.12+
+    if state is not None:
+        return bool(state(agen) == inspect.AGEN_CREATED)
+    frame = agen.ag_frame  # 3.11: an unstarted frame still sits on its first instruction
+    return frame is not None and not agen.ag_running and frame.f_lasti <= 0
+
+
+def _aiterator_queryset(rows: Any) -> QuerySet | None:
+    """The QuerySet behind an unstarted ``qs.aiterator()``, else None.
+
+    Django's ``values_list(...).aiterator()`` runs its query on the event loop (its
+    ``ValuesListIterable.__iter__`` is not a generator, so ``BaseIterable._async_generator``
+    executes it outside ``sync_to_async``), and under ASGI it dies with
+    ``SynchronousOnlyOperation`` after the header is sent. Handed such a source, StreamingCSV
+    reads the QuerySet itself instead: chunk by chunk in the thread that owns the connection
+    under ASGI, plainly under WSGI, with the same rows and the same bytes. Recognised by
+    Django's own ``QuerySet.aiterator`` code object (a subclass's override is left alone).
+    """
+    if not inspect.isasyncgen(rows) or rows.ag_code is not QuerySet.aiterator.__code__:
+        return None
+    if not _unstarted(rows):
+        return None
+    qs = rows.ag_frame.f_locals.get("self")
+    if not isinstance(qs, QuerySet):
+        return None
+    _drive(rows.aclose())  # never started: closes at once, no event loop needed
+    return qs
 
 
 def _drive(awaitable: Any) -> None:
@@ -292,6 +357,7 @@ def StreamingCSV(
     escape_formulas: bool = False,
     fields: Sequence[str] | None = None,
     native: bool = True,
+    formats: Mapping[Any, Callable[[Any], Any]] | None = None,
     **fmtparams: Any,
 ) -> StreamingHttpResponse:
     """A ``StreamingHttpResponse`` (``text/csv; charset=utf-8``) streaming ``rows`` as CSV.
@@ -303,17 +369,29 @@ def StreamingCSV(
     A QuerySet is read natively (``djfast.csv_native``: one SELECT, the database's fastest read,
     the same bytes) unless ``native=False`` or it cannot be; ``response.csv_path`` names the
     path taken ("orm" for the ORM path, else "native-<vendor>...").
+    ``formats``: ``{column: callable}`` applied to each non-NULL value of the column (a name as
+    in ``fields=``/``values_list``, a header name for other rows, or an index); see
+    ``as_json``, ``local_time`` and ``bool_as``.
     """
     w = writer(dialect, chunk_size=chunk_size, escape_formulas=escape_formulas, **fmtparams)
     path = "rows"
     plan = None
+    source_qs = _aiterator_queryset(rows)
+    if source_qs is not None:
+        rows = source_qs  # (never `or`: a QuerySet's truth value runs the query)
+    # column index -> format; every read path applies it to each non-NULL decoded value
+    column_formats: dict[int, Callable[[Any], Any]] = {}
     if isinstance(rows, QuerySet):
         from djfast import csv_native
 
-        qs, header = _queryset_source(rows, header, fields)
+        qs = _as_values_list(rows, fields)
+        if formats:
+            column_formats = _formats.resolve(formats, _column_names(qs))
+        if header is True:
+            header = [_label(qs.model, name) for name in _column_names(qs)]
         reason = "native=False"
         if native:
-            plan, reason = csv_native.plan(qs)
+            plan, reason = csv_native.plan(qs, column_formats)
         path = plan.path if plan is not None else "orm"
         csv_native.log_path(qs, path, QUERYSET_CHUNK_ROWS, reason if plan is None else "")
         if plan is None:
@@ -322,6 +400,11 @@ def StreamingCSV(
         raise TypeError("StreamingCSV: fields= applies to a QuerySet only.")
     elif header is True:
         raise TypeError("StreamingCSV: header=True needs a QuerySet; pass the header row itself.")
+    elif formats:
+        names = None
+        if header is not None and header is not False and not isinstance(header, (str, bytes)):
+            header = names = list(header)  # (a header given as an iterator is read once)
+        column_formats = _formats.resolve(formats, names)
     if header is None or header is False:
         header = None
     prefix = BOM if bom else b""
@@ -330,9 +413,13 @@ def StreamingCSV(
         content = csv_native.chunks(plan, w, header, prefix)
     elif not hasattr(rows, "__iter__") and hasattr(rows, "__aiter__"):
         logger.debug("StreamingCSV: async rows, an async response (served whole under WSGI)")
+        if column_formats:
+            rows = _formats.aformatted(rows, column_formats)
         content = _AsyncCSVStream(w.chunks(None, header=header, prefix=prefix), rows)
     else:
         logger.debug("StreamingCSV: sync rows through the C writer, %d-byte chunks", w.chunk_size)
+        if column_formats:
+            rows = _formats.formatted(rows, column_formats)
         content = w.chunks(rows, header=header, prefix=prefix)
     response = StreamingCSVResponse(content, content_type="text/csv; charset=utf-8")
     response.csv_path = path

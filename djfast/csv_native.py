@@ -42,13 +42,20 @@ class Plan:
     defensively, as it may be empty or absent.
     """
 
-    def __init__(self, connection: Any, sql: str, params: Any, columns: list[Any], path: str):
-        self.connection = connection
+    def __init__(self, alias: str, sql: str, params: Any, columns: list[Any], path: str):
+        self.alias = alias
         self.sql = sql
         self.params = params
         self.columns = columns
         self.path = path
         self.formats: dict[int, Callable[[Any], Any]] = {}
+
+    @property
+    def connection(self) -> Any:
+        """The alias's connection *in the thread reading the rows*. Django's connections are
+        per thread: under ASGI the plan is made on the event loop and read in the thread that
+        owns the ORM's connection, so it must not keep the first thread's."""
+        return connections[self.alias]
 
     def value_converter(self, index: int) -> Callable[[Any], Any] | None:
         """One-argument callable applying column ``index``'s converters then its format, or
@@ -104,7 +111,7 @@ def plan(
     reason = vendor.csv_refuses(connection, columns) if hasattr(vendor, "csv_refuses") else ""
     if reason:
         return None, reason
-    result = Plan(connection, sql, params, columns, vendor.CSV_PATH)
+    result = Plan(alias, sql, params, columns, vendor.CSV_PATH)
     if formats:
         result.formats = dict(formats)
     return result, ""

@@ -186,14 +186,18 @@ def test_pg_copy_refuses_nul_naming_row_and_field():
 
 def test_bad_rows_are_refused_by_shape():
     enc = encoder(PG, [K_INT, K_INT])
-    with pytest.raises(ValueError, match=r"row 3 .* has 1 values; expected 2"):
+    with pytest.raises(ValueError, match=r"row 3 .* has 1 value; expected 2"):
         enc.pg_copy([(1, 2), (1,)], 2, bytes)
+    with pytest.raises(ValueError, match=r"row 0 .* has 3 values; expected 2"):
+        enc.pg_copy([(1, 2, 3)], 0, bytes)
     with pytest.raises(TypeError, match="is a dict, not a tuple or list"):
         enc.sqlite_params([{"a": 1}], 0)
     # a list with one value per column is accepted; the message for a wrong one names its length
     assert enc.pg_copy([[1, 2]], 0, bytes) == enc.pg_copy([(1, 2)], 0, bytes)
-    with pytest.raises(ValueError, match=r"row 0 .* is a list of 1 values; expected 2"):
+    with pytest.raises(ValueError, match=r"row 0 .* is a list of 1 value; expected 2"):
         enc.pg_copy([[1]], 0, bytes)
+    with pytest.raises(ValueError, match=r"row 0 .* is a list of 3 values; expected 2"):
+        enc.pg_copy([[1, 2, 3]], 0, bytes)
     with pytest.raises(TypeError):
         enc.pg_copy("not a list", 0, bytes)
 

@@ -19,7 +19,14 @@ from django.db import IntegrityError, connections, transaction
 
 from djfast.bulk import BulkDataError, BulkInserter, BulkInsertError, BulkIntegrityError
 from tests.test_bulk_data import ALIASES, DBS
-from tests.testapp.models_bulk import BulkAuthor, BulkFast, BulkPlain, BulkTag, BulkZoo
+from tests.testapp.models_bulk import (
+    BulkAuthor,
+    BulkDbDefault,
+    BulkFast,
+    BulkPlain,
+    BulkTag,
+    BulkZoo,
+)
 
 pytestmark = pytest.mark.django_db(databases=DBS, transaction=True)
 
@@ -227,17 +234,27 @@ def test_multi_table_inheritance_is_refused_like_bulk_create(alias):
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-def test_instance_with_pk_set_is_refused_when_pk_is_not_a_column(alias):
+def test_instance_with_pk_set_is_inserted_with_it_when_pk_is_not_a_column(alias):
+    # bulk_create inserts an instance's explicit primary key; so does BulkInserter, whether
+    # or not `fields` lists the pk (it used to be refused when it did not)
     seed(alias)
-    with (
-        pytest.raises(BulkInsertError, match=r"list 'id' in fields"),
-        BulkInserter(BulkPlain, using=alias) as ins,
-    ):
+    with BulkInserter(BulkPlain, using=alias) as ins:
         ins.add(BulkPlain(id=99, code="p"))
-    assert codes(alias) == ["a"]
     with BulkInserter(BulkPlain, ["id", "code"], using=alias) as ins:
-        ins.add(BulkPlain(id=99, code="p"))
+        ins.add(BulkPlain(id=98, code="q"))
     assert BulkPlain.objects.using(alias).get(code="p").pk == 99
+    assert BulkPlain.objects.using(alias).get(code="q").pk == 98
+
+
+@pytest.mark.skipif(BulkDbDefault is None, reason="db_default needs Django 5.0")
+@pytest.mark.parametrize("alias", ALIASES)
+def test_instance_value_for_a_db_default_column_left_out_is_refused(alias):
+    with (
+        pytest.raises(BulkInsertError, match=r"list 'score' in fields"),
+        BulkInserter(BulkDbDefault, ["code"], using=alias) as ins,
+    ):
+        ins.add(BulkDbDefault(code="p", score=7))
+    assert not BulkDbDefault.objects.using(alias).exists()
 
 
 def test_usage_errors_are_clear():

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
+import brotli
 import pytest
 import zstandard
 from django.core import checks
@@ -99,6 +100,18 @@ def test_zstd_hits_equal_fresh_compression_at_the_cache_level(body: bytes, level
         assert zstandard.ZstdDecompressor().decompress(out) == body
 
 
+@settings(deadline=None, max_examples=60)
+@given(body=bodies, level=st.integers(0, 11))
+def test_br_hits_equal_fresh_compression_at_the_cache_level(body: bytes, level: int) -> None:
+    cache = _djfast.BodyCache(1 << 20, 9, 9, os.urandom(32), brotli_level=level)
+    assert cache.compress(body, 2, -1, 0) is None
+    fresh = _djfast.brotli_compress(body, level)
+    for _ in range(3):
+        out = cache.compress(body, 2, -1, 0)
+        assert out == fresh
+        assert brotli.decompress(out) == body
+
+
 def test_codings_are_cached_apart() -> None:
     cache = new_cache()
     for coding in (0, 1, 0, 1):
@@ -135,13 +148,17 @@ def test_bad_arguments_raise_clear_errors() -> None:
         _djfast.BodyCache(1000, 13, 9, b"k")
     with pytest.raises(ValueError, match="zstd_level"):
         _djfast.BodyCache(1000, 9, 99, b"k")
+    with pytest.raises(ValueError, match="brotli_level"):
+        _djfast.BodyCache(1000, 9, 9, b"k", brotli_level=12)
     with pytest.raises(ValueError, match="secret"):
         _djfast.BodyCache(1000, 9, 9, b"")
     cache = new_cache()
-    with pytest.raises(TypeError, match="bytes-like"):
+    with pytest.raises(TypeError, match="must be bytes"):
         cache.compress("text", 0, -1, OS)
+    with pytest.raises(TypeError, match="must be bytes"):  # mutable: refused
+        cache.compress(bytearray(PAGE), 0, -1, OS)
     with pytest.raises(ValueError, match="coding"):
-        cache.compress(PAGE, 2, -1, OS)
+        cache.compress(PAGE, 3, -1, OS)
     with pytest.raises(ValueError, match="name_len"):
         cache.compress(PAGE, 0, -2, OS)
     with pytest.raises(TypeError, match="4 arguments"):
@@ -227,6 +244,50 @@ def test_a_flood_of_bodies_keeps_rss_within_the_bound() -> None:
     assert growth_mb < 8, f"RSS grew by {growth_mb:.1f} MB"
 
 
+LEAK_SCRIPT = textwrap.dedent(
+    """
+    import os, resource
+    from djfast import _djfast
+
+    def rss_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+    body = b"<p>some text %d</p>" * 3000
+
+    def once(i):
+        # caches holding entries, dropped with and without clear(); errors on the way
+        cache = _djfast.BodyCache(1 << 20, 6, 3, os.urandom(16))
+        for coding in (0, 1, 0, 1, 0, 1):
+            cache.compress(body, coding, i % 50, 3)
+        cache.stats()
+        if i % 2:
+            cache.clear()
+        try:
+            cache.compress(bytearray(body), 0, -1, 3)
+        except TypeError:
+            pass
+
+    for i in range(200):
+        once(i)
+    before = rss_mb()
+    for i in range(2000):
+        once(i)
+    print(rss_mb() - before)
+    """
+)
+
+
+@pytest.mark.slow
+def test_body_caches_free_their_entries() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", LEAK_SCRIPT], capture_output=True, text=True, check=True, timeout=300
+    )
+    growth_mb = float(out.stdout.strip())
+    # each cache holds ~60 KB of bodies and payloads: leaking them would be over 100 MB
+    assert growth_mb < 20, f"RSS grew by {growth_mb:.1f} MB"
+
+
 # ---------------------------------------------------------------- through the middleware
 
 
@@ -299,6 +360,26 @@ def test_zstd_hits_through_compression_middleware() -> None:
 
 
 @pytest.mark.usefixtures("cache_on")
+def test_br_hits_through_compression_middleware() -> None:
+    outs = [run(CompressionMiddleware, lambda: HttpResponse(PAGE), "br")[1] for _ in range(3)]
+    assert outs[1] == outs[2] == _djfast.brotli_compress(PAGE, 6)  # CACHE_BROTLI_LEVEL
+    assert brotli.decompress(outs[0]) == PAGE
+    assert compression.cache_stats()["hits"] == 1
+
+
+@pytest.mark.usefixtures("cache_on")
+def test_isal_engine_serves_misses_and_the_cache_serves_hits() -> None:
+    with (
+        override_settings(DJFAST={"COMPRESSION": {"CACHE_BYTES": 8 << 20, "GZIP_ENGINE": "isal"}}),
+        mock.patch("django.utils.text.secrets.randbelow", return_value=3),
+    ):
+        outs = [run(GZipMiddleware, lambda: HttpResponse(PAGE))[1] for _ in range(3)]
+    assert outs[0] == _djfast.isal_compress(PAGE, 1, 3, OS)  # first sighting: the engine
+    assert outs[1] == outs[2] == _djfast.gzip_compress(PAGE, 9, 3, OS)  # the cached entry
+    assert all(one_gzip_member(o) == PAGE for o in outs)
+
+
+@pytest.mark.usefixtures("cache_on")
 def test_counters_count_and_clear_cache_empties() -> None:
     assert compression.cache_stats()["entries"] == 0
     for _ in range(4):
@@ -346,6 +427,8 @@ def test_cache_bytes_zero_turns_it_off() -> None:
         ("CACHE_GZIP_LEVEL", 13, "between 1 and 12"),
         ("CACHE_ZSTD_LEVEL", 23, "between -7 and 22"),
         ("CACHE_ZSTD_LEVEL", 9.0, "must be an integer"),
+        ("CACHE_BROTLI_LEVEL", 12, "between 0 and 11"),
+        ("CACHE_BROTLI_LEVEL", -1, "between 0 and 11"),
     ],
 )
 def test_bad_cache_settings_are_system_check_errors(key: str, value: Any, message: str) -> None:
@@ -357,5 +440,12 @@ def test_bad_cache_settings_are_system_check_errors(key: str, value: Any, messag
 
 
 def test_good_cache_settings_pass_the_checks() -> None:
-    user = {"COMPRESSION": {"CACHE_BYTES": 0, "CACHE_GZIP_LEVEL": 12, "CACHE_ZSTD_LEVEL": -7}}
+    user = {
+        "COMPRESSION": {
+            "CACHE_BYTES": 0,
+            "CACHE_GZIP_LEVEL": 12,
+            "CACHE_ZSTD_LEVEL": -7,
+            "CACHE_BROTLI_LEVEL": 11,
+        }
+    }
     assert validate(user) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from contextlib import aclosing
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,9 +17,13 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.test import override_settings
 from django.utils.http import content_disposition_header
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from djfast.csv import BOM, StreamingCSV, content_disposition, writer
 from tests.testapp.models_csv import CsvAuthor, CsvBook
+
+_QUOTABLE_NAME = re.compile(r"[\t \x21-\x7e]*")
 
 
 def stdlib_csv(rows, **fmtparams) -> bytes:
@@ -90,6 +95,41 @@ def test_filename_fallback_transliterates_and_never_injects_headers():
     assert "\r" not in value and "\n" not in value
     response = StreamingCSV([], filename="evil\r\nSet-Cookie: x=1.csv")
     assert response["Content-Disposition"] == value
+
+
+@pytest.mark.parametrize(
+    "name, fallback",
+    [
+        ("日本語.csv", "download.csv"),
+        ("日本.tar.gz", "download.tar.gz"),
+        ("ファイル.CSV", "download.CSV"),
+        ("日本", "download"),
+        ("..日本.csv", "download.csv"),
+        ("résumé.csv", "resume.csv"),
+        ("отчёт 2024.csv", "2024.csv"),
+    ],
+)
+def test_ascii_fallback_keeps_a_usable_name_and_the_extension(name, fallback):
+    value = StreamingCSV(ROWS, filename=name)["Content-Disposition"]
+    star = content_disposition_header(True, name).split("; ", 1)[1]
+    assert value == f'attachment; filename="{fallback}"; {star}'
+
+
+@given(st.text(max_size=30), st.sampled_from(["", ".csv", ".tar.gz", ".CSV"]))
+def test_ascii_fallback_is_never_empty_hidden_or_without_its_extension(stem, ext):
+    name = stem + ext
+    assume(name)  # StreamingCSV sets no header for an empty name
+    value = content_disposition(name)
+    if _QUOTABLE_NAME.fullmatch(name):
+        assert value == content_disposition_header(True, name)
+        return
+    fallback = value.split('filename="', 1)[1].split('"; filename*=', 1)[0]
+    assert _QUOTABLE_NAME.fullmatch(fallback) and fallback.strip()
+    assert not fallback.startswith(".")
+    if ext and stem.strip():
+        assert fallback.endswith(ext)
+    if not name.isascii():  # (Django 4.2 quotes ASCII control characters as they are)
+        assert value.endswith(content_disposition_header(True, name).split("; ", 1)[1])
 
 
 def test_escape_formulas():

@@ -91,7 +91,7 @@ def test_csv_logs_the_path_for_plain_rows(caplog):
 
 
 @pytest.mark.django_db
-def test_csv_logs_the_orm_path_for_a_queryset(caplog):
+def test_csv_logs_the_path_a_queryset_takes(caplog):
     caplog.set_level(logging.DEBUG, logger="djfast")
     StreamingCSV(CsvAuthor.objects.all(), native=False)
     assert _messages(caplog, "djfast.csv")[0] == (

@@ -15,19 +15,18 @@ def rate(rps: float) -> str:
 
 def svg(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     configs = [c for c in dict.fromkeys(r["config"] for r in records) if c != "django"]
-    rows: list[tuple[str, str, list[dict[str, Any]]]] = []  # (server, label, records)
-    base: dict[str, Any] = {}
+    # (server, label, stock Django's record, the other configs' records)
+    rows: list[tuple[str, str, dict[str, Any], list[dict[str, Any]]]] = []
     for r in records:
         if r["config"] == "django":
-            rows.append((r["server"], f"{r['label']} · {r['client']}", []))
-            base = r
+            rows.append((r["server"], f"{r['label']} · {r['client']}", r, []))
         elif rows:
-            rows[-1][2].append(r)
+            rows[-1][3].append(r)
     scale_max = max([2.0] + [r["ratio"] or 0 for r in records]) * 1.05
     parts: list[str] = []
     y = TOP
     server = None
-    for srv, label, recs in rows:
+    for srv, label, base, recs in rows:
         if srv != server:
             server = srv
             y += 8

@@ -11,6 +11,7 @@ worker's peak RSS during the soak exceeds its peak during the warm-up by more th
 
 Environment: SOAK_SECONDS, SOAK_WARMUP, SOAK_CONNECTIONS (default 4), SOAK_CSV_ROWS (default
 2000), SOAK_BULK_ROWS (rows per POST, default 500), SOAK_RSS_MB, SOAK_JSON (result file),
+SOAK_CONFIG (djfast, or django for the stock control run),
 SOAK_KINDS (a comma list of request kinds from lua/soak.lua, to find what grows),
 E2E_DJFAST (the DJFAST setting, JSON), E2E_DB.
 """
@@ -49,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     body_file.write_bytes(data.bulk_payload(data.make_rows(bulk_rows, seed=99)))
 
     worker_args = harness.SERVERS["gthread"][0]
-    server = Server("soak", "djfast", worker_args, {"E2E_DJFAST": os.environ.get("E2E_DJFAST", "")})
+    config = os.environ.get("SOAK_CONFIG", "djfast")
+    server = Server(
+        f"soak-{config}", config, worker_args, {"E2E_DJFAST": os.environ.get("E2E_DJFAST", "")}
+    )
     harness.stop_on_signals([server])
     script = harness.HERE / "lua" / "soak.lua"
     load = {
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.mark()
         run = harness.wrk(server.url + "/", seconds=seconds, **load)
         soak_peak = sampler.peak()
+        trend = sampler.window_peaks(10.0)
         pids_end = server.worker_pids()
         rss_end = {pid: harness.rss_kib(pid) for pid in pids_end if pid in rss_start}
     finally:
@@ -107,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"{name}: non-2xx answers by kind {bad_kinds}")
     if pids_end != pids:
         problems.append(f"gunicorn workers changed during the soak: {pids} -> {pids_end}")
+    print(
+        "soak: peak RSS per 10 s of the soak (MB): "
+        + "; ".join(
+            f"{pid}: " + " ".join(f"{k / 1024:.1f}" for k in ks) for pid, ks in trend.items()
+        ),
+    )
     growth = {pid: soak_peak[pid] - warm_peak[pid] for pid in pids if pid in soak_peak}
     for pid, kib in growth.items():
         if kib > rss_limit_kib:
@@ -141,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_kib_end": rss_end,
         "rss_kib_warmup_peak": warm_peak,
         "rss_kib_soak_peak": soak_peak,
+        "rss_kib_peaks_per_10s": trend,
         "rss_limit_kib": rss_limit_kib,
         "problems": problems,
     }
@@ -161,6 +173,8 @@ class RssSampler:
         self.server = server
         self.pids: list[int] = []
         self.peaks: dict[int, int] = {}
+        self.samples: list[tuple[float, int, int]] = []  # (seconds since mark, pid, KiB)
+        self.marked = time.monotonic()
         self.lock = threading.Lock()
         self.halt = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -178,6 +192,7 @@ class RssSampler:
                 continue
             with self.lock:
                 self.peaks[pid] = max(self.peaks.get(pid, 0), kib)
+                self.samples.append((time.monotonic() - self.marked, pid, kib))
 
     def _run(self) -> None:
         while not self.halt.wait(0.2):
@@ -186,12 +201,25 @@ class RssSampler:
     def mark(self) -> None:
         with self.lock:
             self.peaks = {}
+            self.samples = []
+            self.marked = time.monotonic()
         self._sample()
 
     def peak(self) -> dict[int, int]:
         self._sample()
         with self.lock:
             return dict(self.peaks)
+
+    def window_peaks(self, window: float) -> dict[int, list[int]]:
+        """Each worker's peak RSS in consecutive windows of ``window`` seconds since the mark."""
+        out: dict[int, list[int]] = {}
+        with self.lock:
+            for t, pid, kib in self.samples:
+                peaks = out.setdefault(pid, [])
+                i = int(t // window)
+                peaks.extend([0] * (i + 1 - len(peaks)))
+                peaks[i] = max(peaks[i], kib)
+        return out
 
     def stop(self) -> None:
         self.halt.set()

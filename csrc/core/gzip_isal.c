@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Whole bodies up to this size go through one stateless call (its lengths are 32-bit);
- * larger ones are streamed. */
+ * larger ones are streamed (djf_isal.stateless_max starts at this). */
 #define DJF_ISAL_STATELESS_MAX ((size_t)1 << 30)
 /* Input handed to one isal_deflate call at most (avail_in is 32-bit). */
 #define DJF_ISAL_PIECE ((size_t)1 << 30)
@@ -59,6 +59,7 @@ djf_status djf_isal_new(int level, djf_isal **out)
         goto done;
     }
     c->level = level;
+    c->stateless_max = DJF_ISAL_STATELESS_MAX;
     /* zeroed: ISA-L reads hash-table slots it has not written yet (valgrind) */
     c->zs = calloc(1, sizeof(struct isal_zstream));
     if (c->zs == NULL) {
@@ -193,6 +194,9 @@ static djf_status compress_streamed(djf_isal *c, djf_gzip_name name, const uint8
     if (st == DJF_OK && buf.len > cap) {
         st = DJF_EINVAL;
     }
+    if (st == DJF_OK && buf.data == NULL) {
+        st = DJF_ELIB; /* a member is never empty: the header at least was written */
+    }
     if (st == DJF_OK) {
         memcpy(dst, buf.data, buf.len);
         *out_len = buf.len;
@@ -213,7 +217,7 @@ djf_status djf_isal_compress(djf_isal *c, djf_gzip_name name, const uint8_t *in,
     if (st != DJF_OK) {
         return st;
     }
-    if (n > DJF_ISAL_STATELESS_MAX) {
+    if (n > c->stateless_max || n > DJF_ISAL_STATELESS_MAX) {
         return compress_streamed(c, name, in, n, dst, cap, out_len);
     }
     if (cap < header + DJF_GZIP_TRAILER_SIZE) {

@@ -29,6 +29,7 @@ typedef struct djf_isal {
     uint8_t *level_buf; /* the level's hash tables, malloc'd (NULL for level 0) */
     uint32_t level_buf_size;
     int level;
+    size_t stateless_max; /* larger whole bodies are streamed (1 GiB; tests may lower it) */
 } djf_isal;
 
 /* Stores a new compressor for `level` in *out. Returns DJF_OK, DJF_EINVAL for a level outside

@@ -161,9 +161,10 @@ int djf_bulk_check_row(djf_bulk_encoder *enc, PyObject *row, Py_ssize_t index)
             return 0;
         }
         PyErr_Format(PyExc_ValueError,
-                     "djfast.bulk: row %zd (counting from 0) has %zd values; expected %zd, one "
+                     "djfast.bulk: row %zd (counting from 0) has %zd value%s; expected %zd, one "
                      "per field in `fields`",
-                     index, PyTuple_GET_SIZE(row), enc->nuser);
+                     index, PyTuple_GET_SIZE(row), PyTuple_GET_SIZE(row) == 1 ? "" : "s",
+                     enc->nuser);
         return -1;
     }
     if (PyList_CheckExact(row)) {
@@ -171,9 +172,9 @@ int djf_bulk_check_row(djf_bulk_encoder *enc, PyObject *row, Py_ssize_t index)
             return 0;
         }
         PyErr_Format(PyExc_ValueError,
-                     "djfast.bulk: row %zd (counting from 0) is a list of %zd values; expected "
+                     "djfast.bulk: row %zd (counting from 0) is a list of %zd value%s; expected "
                      "%zd, one per column",
-                     index, PyList_GET_SIZE(row), enc->ncols);
+                     index, PyList_GET_SIZE(row), PyList_GET_SIZE(row) == 1 ? "" : "s", enc->ncols);
         return -1;
     }
     PyErr_Format(PyExc_TypeError,

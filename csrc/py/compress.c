@@ -6,7 +6,6 @@
 
 #include <libdeflate.h>
 #include <limits.h>
-#include <string.h>
 #include <zstd.h>
 
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */

@@ -1,14 +1,15 @@
 /* djfast._djfast: BodyCache, compress once and serve many (store in csrc/core/bodycache.c).
  *
- * BodyCache(max_bytes, gzip_level, zstd_level, secret)
+ * BodyCache(max_bytes, gzip_level, zstd_level, secret, brotli_level=6)
  *     compress(data, coding, name_len, os) -> bytes | None
- *         coding 0 (gzip) or 1 (zstd). Returns the compressed body when it is cached (a hit) or
- *         was just admitted (its second sighting: compressed now at the cache's level, stored,
+ *         coding 0 (gzip), 1 (zstd) or 2 (br). Returns the compressed body when it is cached (a
+ * hit) or was just admitted (its second sighting: compressed now at the cache's level, stored,
  *         returned); None for a body to compress the ordinary way (first sighting, too large,
  *         or max_bytes 0). gzip output is framed per call: a fresh header with this call's
  *         FNAME padding (name_len as in gzip_compress, os as its OS byte), the stored deflate
  *         stream and the trailer, so it is byte-identical to gzip_compress(data, gzip_level,
- *         name_len, os); zstd output equals zstd_compress(data, zstd_level).
+ *         name_len, os); zstd output equals zstd_compress(data, zstd_level), br output
+ *         brotli_compress(data, brotli_level).
  *     stats() -> dict, clear() -> None
  *
  * Keys are the keyed XXH3-128 of the body (secret derived from `secret`, random per process)
@@ -20,6 +21,7 @@
 
 #include "bodycache.h"
 #include "gzip.h"
+#include "gzip_brotli.h"
 #include "gzip_zstd.h"
 #include "keys.h"
 
@@ -30,13 +32,14 @@
 /* Bodies from this size on are hashed and compressed with the GIL released. */
 #define DJF_BC_NOGIL_MIN (32 * 1024)
 
-enum { CODING_GZIP = 0, CODING_ZSTD = 1 };
+enum { CODING_GZIP = 0, CODING_ZSTD = 1, CODING_BR = 2 };
 
 typedef struct djf_body_cache {
     PyObject_HEAD PyThread_type_lock lock;
     djf_compress_state *cst; /* module state: compressor pools */
     int gzip_level;
     int zstd_level;
+    int brotli_level;
     uint8_t secret[DJF_KEY_SECRET_SIZE];
     djf_bodycache store;
 } djf_body_cache;
@@ -59,17 +62,19 @@ static void bc_unlock(djf_body_cache *self)
 /* Returns a new BodyCache, or NULL with an exception set. */
 static PyObject *bc_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"max_bytes", "gzip_level", "zstd_level", "secret", NULL};
+    static char *kwlist[] = {"max_bytes", "gzip_level",   "zstd_level",
+                             "secret",    "brotli_level", NULL};
     Py_ssize_t max_bytes = 0;
     int gzip_level = 0;
     int zstd_level = 0;
+    int brotli_level = 6;
     Py_buffer secret = {0};
     djf_body_cache *self = NULL;
     PyObject *res = NULL;
     djf_state *mst = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "niiy*:BodyCache", kwlist, &max_bytes,
-                                     &gzip_level, &zstd_level, &secret)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "niiy*|i:BodyCache", kwlist, &max_bytes,
+                                     &gzip_level, &zstd_level, &secret, &brotli_level)) {
         return NULL;
     }
     if (max_bytes < 0) {
@@ -83,6 +88,11 @@ static PyObject *bc_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (zstd_level < ZSTD_minCLevel() || zstd_level > ZSTD_maxCLevel()) {
         PyErr_Format(PyExc_ValueError, "zstd_level must be between %d and %d, not %d",
                      ZSTD_minCLevel(), ZSTD_maxCLevel(), zstd_level);
+        goto done;
+    }
+    if (brotli_level < DJF_BROTLI_MIN_LEVEL || brotli_level > DJF_BROTLI_MAX_LEVEL) {
+        PyErr_Format(PyExc_ValueError, "brotli_level must be between %d and %d, not %d",
+                     DJF_BROTLI_MIN_LEVEL, DJF_BROTLI_MAX_LEVEL, brotli_level);
         goto done;
     }
     if (secret.len == 0) {
@@ -100,6 +110,7 @@ static PyObject *bc_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->cst = &mst->compress;
     self->gzip_level = gzip_level;
     self->zstd_level = zstd_level;
+    self->brotli_level = brotli_level;
     djf_bodycache_init(&self->store, (size_t)max_bytes);
     if (djf_key_secret_init(self->secret, secret.buf, (size_t)secret.len) != DJF_OK) {
         PyErr_SetString(PyExc_ValueError, "BodyCache: cannot derive a secret");
@@ -132,7 +143,8 @@ static void bc_dealloc(djf_body_cache *self)
 }
 
 /* Returns a new bytes object holding the response body for `payload` (GIL held): for gzip a
- * member with a fresh header, for zstd the frame itself; or NULL with an exception set. */
+ * member with a fresh header, for zstd and br the stored frame/stream itself; or NULL with an
+ * exception set. */
 static PyObject *frame(int coding, int level, djf_gzip_name name, const uint8_t *payload,
                        size_t plen, uint32_t crc, size_t body_len)
 {
@@ -141,7 +153,7 @@ static PyObject *frame(int coding, int level, djf_gzip_name name, const uint8_t 
     size_t total = 0;
     uint8_t *p = NULL;
 
-    if (coding == CODING_ZSTD) {
+    if (coding != CODING_GZIP) {
         return PyBytes_FromStringAndSize((const char *)payload, (Py_ssize_t)plen);
     }
     if (djf_gzip_header_size(name, &header) != DJF_OK || !djf_add_size(header, plen, &total) ||
@@ -180,6 +192,12 @@ static int compress_entry(djf_body_cache *self, int coding, const uint8_t *data,
             goto done;
         }
         bound = libdeflate_deflate_compress_bound(dc, n);
+    } else if (coding == CODING_BR) {
+        rc = djf_brotli_bound(n, &bound);
+        if (rc != DJF_OK) {
+            djf_raise_status(rc, "BodyCache.compress");
+            goto done;
+        }
     } else {
         zc = djf_compress_take_zstd(self->cst);
         if (zc == NULL) {
@@ -204,6 +222,8 @@ static int compress_entry(djf_body_cache *self, int coding, const uint8_t *data,
         len = libdeflate_deflate_compress(dc, data, n, buf, bound);
         rc = len == 0 ? DJF_ELIB : DJF_OK;
         *crc = libdeflate_crc32(0, data, n);
+    } else if (coding == CODING_BR) {
+        rc = djf_brotli_compress(self->brotli_level, data, n, buf, bound, &len);
     } else {
         rc = djf_zstd_compress(zc, data, n, buf, bound, &len);
     }
@@ -229,8 +249,8 @@ done:
 
 PyDoc_STRVAR(bc_compress_doc,
              "compress(data, coding, name_len, os, /) -> bytes | None\n\n"
-             "The compressed body from the cache (coding 0 gzip, 1 zstd), or None when the\n"
-             "caller should compress it the ordinary way. See the module docs.");
+             "The compressed body from the cache (coding 0 gzip, 1 zstd, 2 br), or None when\n"
+             "the caller should compress it the ordinary way. See the module docs.");
 
 /* Returns a new bytes object, a new reference to None, or NULL with an exception set. */
 static PyObject *bc_compress(djf_body_cache *self, PyObject *const *args, Py_ssize_t nargs)
@@ -259,19 +279,21 @@ static PyObject *bc_compress(djf_body_cache *self, PyObject *const *args, Py_ssi
     if (PyErr_Occurred()) {
         return NULL;
     }
-    if ((coding != CODING_GZIP && coding != CODING_ZSTD) || name_len < -1 ||
+    if ((coding != CODING_GZIP && coding != CODING_ZSTD && coding != CODING_BR) || name_len < -1 ||
         name_len > PY_SSIZE_T_MAX / 4 || os < 0 || os > 255) {
         PyErr_Format(PyExc_ValueError,
-                     "compress(): coding must be 0 or 1, name_len >= -1, os 0..255 "
+                     "compress(): coding must be 0, 1 or 2, name_len >= -1, os 0..255 "
                      "(got %ld, %zd, %ld)",
                      coding, name_len, os);
         return NULL;
     }
-    if (PyUnicode_Check(args[0]) || PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_TypeError, "data must be a bytes-like object, not %.100s",
-                         Py_TYPE(args[0])->tp_name);
-        }
+    /* bytes only: immutable, so the body hashed and compressed without the GIL is the body
+     * stored (a bytearray changed meanwhile could pair one body with another's payload) */
+    if (!PyBytes_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "data must be bytes, not %.100s", Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
     /* the store never changes max_bytes: no lock needed to read it */
@@ -282,7 +304,9 @@ static PyObject *bc_compress(djf_body_cache *self, PyObject *const *args, Py_ssi
     name.fname = name_len >= 0;
     name.name_len = name_len >= 0 ? (size_t)name_len : 0;
     name.os = (uint8_t)os;
-    level = coding == CODING_GZIP ? self->gzip_level : self->zstd_level;
+    level = coding == CODING_GZIP   ? self->gzip_level
+            : coding == CODING_ZSTD ? self->zstd_level
+                                    : self->brotli_level;
     memset(&key, 0, sizeof key);
     key.tag = (uint32_t)coding | ((uint32_t)(level + 128) << 8);
     {
@@ -383,7 +407,7 @@ static PyMethodDef bc_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyDoc_STRVAR(bc_doc, "BodyCache(max_bytes, gzip_level, zstd_level, secret)\n\n"
+PyDoc_STRVAR(bc_doc, "BodyCache(max_bytes, gzip_level, zstd_level, secret, brotli_level=6)\n\n"
                      "Compressed whole bodies, bounded by max_bytes, keyed by a keyed XXH3-128\n"
                      "of the body (secret: random bytes) and verified byte for byte.");
 

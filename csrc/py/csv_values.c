@@ -373,7 +373,7 @@ int djf_csv_append_formatted(djf_state *st, djf_csv_writer_obj *w, djf_csv_row *
                  (quoting == DJF_CSV_QUOTE_NONNUMERIC && !number);
     int flags = (strict ? DJF_CSV_STRICT_UTF8 : 0) | (quoted ? DJF_CSV_QUOTED : 0);
 
-    /* as djf_csv_append_value: the guard judges the text written, numbers' text included */
+    /* as for a value's text: the guard's rule judges what is written ("-inf" is guarded) */
     flags |= w->escape_formulas ? DJF_CSV_GUARD : 0;
     return djf_csv_append_ascii(st, w, r, out, text, n, flags);
 }

@@ -30,7 +30,8 @@ class Variant:
     ``fn`` is called ``number`` times per timed repeat (auto-calibrated when the case's
     ``number`` is None). ``setup`` runs before each timed repeat, untimed (fresh tables...).
     ``info`` is a short text shown in the table (bytes out...); ``check`` runs once before
-    timing and may raise if the variant's output is wrong.
+    timing and may raise if the variant's output is wrong. ``unavailable`` (a reason) marks a
+    variant this build cannot run: it is listed as n/a with the reason, never timed.
     """
 
     label: str
@@ -38,6 +39,7 @@ class Variant:
     setup: Callable[[], Any] | None = None
     info: str = ""
     check: Callable[[], Any] | None = None
+    unavailable: str = ""
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Rows have 8 mixed columns (int, str with commas/quotes/newlines now and then, float, Decimal,
 date, aware datetime, None, bool). Every variant returns a StreamingHttpResponse and is timed
 to the last byte of its streaming_content; the gzip cases put Django's GZipMiddleware (and
-djfast's, once it exists) in front of the same responses.
+djfast's, once it exists) in front of the same responses. The export from a real table (ORM
+path, native path, raw floors, behind gzip and zstd) is in djfast.bench.csv_queryset.
 """
 
 from __future__ import annotations
@@ -142,33 +143,6 @@ def gzip_variant(
     return variant
 
 
-# ---------------------------------------------------------------- queryset
-
-
-class _Table:
-    """Fills djfast_bench's BenchRow table once (untimed) for the queryset case."""
-
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self.rows = rows
-        self.ready = False
-
-    def setup(self) -> None:
-        if self.ready:
-            return
-        from djfast.bench.models import BenchRow, recreate_table
-
-        recreate_table(BenchRow)
-        objs = [BenchRow(**dict(zip(FIELDS, row))) for row in self.rows]
-        BenchRow.objects.bulk_create(objs, batch_size=5000)
-        self.ready = True
-
-
-def _queryset() -> Any:
-    from djfast.bench.models import BenchRow
-
-    return BenchRow.objects.order_by("pk").values_list(*FIELDS)
-
-
 def cases(opts: Options) -> list[Case]:
     n = 10_000 if opts.quick else 100_000
     rows = make_rows(n)
@@ -253,24 +227,6 @@ def cases(opts: Options) -> list[Case]:
         variants=gz_variants,
     )
 
-    table = _Table(rows)
-    qs_variants = [
-        ("django", lambda: docs_recipe(_queryset().iterator(chunk_size=2000))),
-        ("csv.writer batched", lambda: batched_writer(_queryset().iterator(chunk_size=2000))),
-        ("djfast", lambda: djfast_csv(_queryset())),
-    ]
-    queryset_case = Case(
-        group="csv",
-        name=f"{n:,} rows from SQLite" if opts.db == "sqlite" else f"{n:,} rows from {opts.db}",
-        unit="rows",
-        work=n,
-        number=1,
-        note="values_list(...).iterator() end to end; table filled once, untimed",
-        variants=[
-            Variant(
-                label, lambda make=make: consume(make()), setup=table.setup, info=f"{mb:.1f} MB out"
-            )
-            for label, make in qs_variants
-        ],
-    )
-    return [memory, gzip_case, queryset_case]
+    from djfast.bench import csv_queryset
+
+    return [memory, gzip_case, *csv_queryset.cases(opts, rows)]

@@ -45,3 +45,20 @@ class BenchSync(models.Model):
 
     class Meta:
         app_label = "djfast_bench"
+
+
+class CsvBenchRow(models.Model):
+    """BenchRow's eight columns in a table of their own for the CSV export benchmarks, so a
+    bulk benchmark recreating BenchRow's table at the same time cannot empty it."""
+
+    number = models.IntegerField()
+    title = models.CharField(max_length=200)
+    ratio = models.FloatField()
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    day = models.DateField()
+    stamp = models.DateTimeField()
+    note = models.CharField(max_length=100, null=True)
+    active = models.BooleanField()
+
+    class Meta:
+        app_label = "djfast_bench"

@@ -39,27 +39,40 @@ def _time_once(variant: Variant, number: int) -> float:
 
 def run_case(case: Case, opts: Options) -> dict[str, Any]:
     """Time every variant of ``case`` side by side; returns the case's result record."""
-    for v in case.variants:
+    timed = [v for v in case.variants if not v.unavailable]
+    for v in timed:
         if v.check is not None:
             v.check()
     numbers = {}
-    for v in case.variants:
+    for v in timed:
         if case.number is not None:
             numbers[v.label] = case.number
         else:
             if v.setup is not None:
                 v.setup()
             numbers[v.label] = _calibrate(v.fn, opts.min_time)
-    samples: dict[str, list[float]] = {v.label: [] for v in case.variants}
+    samples: dict[str, list[float]] = {v.label: [] for v in timed}
     for r in range(opts.repeats):
         # rotate the order so no variant always runs first (warm caches, turbo)
-        order = case.variants[r % len(case.variants) :] + case.variants[: r % len(case.variants)]
+        order = timed[r % len(timed) :] + timed[: r % len(timed)] if timed else []
         for v in order:
             samples[v.label].append(_time_once(v, numbers[v.label]))
     medians = {label: statistics.median(s) for label, s in samples.items()}
     base = medians.get(case.baseline)
     rows = []
     for v in case.variants:
+        if v.unavailable:
+            rows.append(
+                {
+                    "variant": v.label,
+                    "seconds_per_call": None,
+                    "calls_per_repeat": 0,
+                    "repeats": 0,
+                    "info": f"n/a: {v.unavailable}",
+                    "speedup_vs_baseline": None,
+                }
+            )
+            continue
         sec = medians[v.label]
         row = {
             "variant": v.label,
@@ -116,7 +129,9 @@ def format_table(records: list[dict[str, Any]]) -> str:
                 (
                     f"{rec['group']}: {rec['case']}" if first else "",
                     row["variant"] + (" *" if row["variant"] == rec["baseline"] else ""),
-                    _fmt_time(row["seconds_per_call"]),
+                    "n/a"
+                    if row["seconds_per_call"] is None
+                    else _fmt_time(row["seconds_per_call"]),
                     _fmt_rate(rec, row),
                     f"{speed:.2f}x" if speed is not None else "",
                     row["info"],

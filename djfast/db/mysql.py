@@ -40,6 +40,14 @@ def max_statement_bytes(cursor: Any) -> int:
     return max(4096, min(packet, 64 * 1024 * 1024) - 1024)
 
 
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> None:
+    """The server assigns auto-increment ids (NULL); MariaDB >= 10.5 returns them from
+    ``INSERT ... RETURNING`` (write_batch). Reserving ids ahead is not safe here: the
+    auto-increment counter is not a sequence one can draw from, and with
+    innodb_autoinc_lock_mode=2 or auto_increment_increment > 1 ids are not consecutive."""
+    return None
+
+
 def _statements(ins: Any, cursor: Any, rows: list[Any], offset: int, head: str, tail: str) -> Any:
     """Multi-row INSERT statements ``head VALUES (...), (...) tail`` for one batch, each within
     the server's packet size."""
@@ -58,9 +66,11 @@ def _statements(ins: Any, cursor: Any, rows: list[Any], offset: int, head: str, 
     return [s + suffix for s in statements] if suffix else statements
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
+def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
     """Write one batch of a BulkInserter as multi-row INSERT statements (with ``ON DUPLICATE
-    KEY UPDATE`` for update_conflicts: a key repeated in a batch updates, as bulk_create's)."""
+    KEY UPDATE`` for update_conflicts: a key repeated in a batch updates, as bulk_create's).
+    With a batch of instances whose ids bulk_create would set, add ``RETURNING pk`` and
+    return the ids."""
     conn = ins.connection
     with conn.cursor() as cursor:
         table, cols = ins._table_sql()
@@ -74,8 +84,41 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
                 [f.column for f in ins.update_fields],
                 [f.column for f in ins.unique_fields],
             )
-        for statement in _statements(ins, cursor, rows, offset, f"{insert} {table} ({cols})", tail):
+        batch = ins._pk_batch
+        returning = batch is not None and batch.returning and ins._pk_auto is not None
+        if returning:  # never with update_conflicts: bulk_pk.returns_ids() is False then
+            tail = f"RETURNING {conn.ops.quote_name(ins._pk_auto.column)}"
+        statements = _statements(ins, cursor, rows, offset, f"{insert} {table} ({cols})", tail)
+        ids: list[int] = []
+        for statement in statements:
             cursor.execute(statement)
+            if returning:
+                ids.extend(row[0] for row in cursor.fetchall())
+        return ids if returning else None
+
+
+def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
+    """Update with one batch of a BulkUpdater: multi-row INSERTs into a temporary table, then
+    one ``UPDATE ... JOIN``; returns the rows matched (Django's connection counts found rows).
+
+    MariaDB's temporary tables are not transactional: the stage is dropped in ``finally``."""
+    conn = upd.connection
+    qn = conn.ops.quote_name
+    table = qn(upd.model._meta.db_table)
+    names = [qn(f.column) for f in upd.columns]
+    key, cols = names[0], ", ".join(names)
+    stage = qn(upd._stage_name())
+    sets = ", ".join(f"t.{c} = s.{c}" for c in names[1:])
+    with conn.cursor() as cursor:
+        statements = _statements(upd, cursor, rows, offset, f"INSERT INTO {stage} ({cols})", "")
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols} FROM {table} LIMIT 0")
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute(f"UPDATE {table} AS t JOIN {stage} AS s ON t.{key} = s.{key} SET {sets}")
+            return cursor.rowcount
+        finally:
+            cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")
 
 
 def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
@@ -105,27 +148,3 @@ def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
     finally:
         with conn.wrap_database_errors:
             cursor.close()  # reads and drops what is left, so the connection stays usable
-
-
-def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
-    """Update with one batch of a BulkUpdater: multi-row INSERTs into a temporary table, then
-    one ``UPDATE ... JOIN``; returns the rows matched (Django's connection counts found rows).
-
-    MariaDB's temporary tables are not transactional: the stage is dropped in ``finally``."""
-    conn = upd.connection
-    qn = conn.ops.quote_name
-    table = qn(upd.model._meta.db_table)
-    names = [qn(f.column) for f in upd.columns]
-    key, cols = names[0], ", ".join(names)
-    stage = qn(upd._stage_name())
-    sets = ", ".join(f"t.{c} = s.{c}" for c in names[1:])
-    with conn.cursor() as cursor:
-        statements = _statements(upd, cursor, rows, offset, f"INSERT INTO {stage} ({cols})", "")
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols} FROM {table} LIMIT 0")
-        try:
-            for statement in statements:
-                cursor.execute(statement)
-            cursor.execute(f"UPDATE {table} AS t JOIN {stage} AS s ON t.{key} = s.{key} SET {sets}")
-            return cursor.rowcount
-        finally:
-            cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")

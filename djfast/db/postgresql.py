@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from typing import Any
 
-from django.db import DataError, models
+from django.db import DataError, NotSupportedError, models
 from django.db.models.constants import OnConflict
 
 from djfast.db.base import (
@@ -46,6 +47,8 @@ _BINARY_TYPES = {
 }
 
 _NUL_MESSAGE = "PostgreSQL text cannot contain NUL (0x00) bytes"  # the C encoder's words
+# The server's CONTEXT for an error raised while COPY reads a row: "COPY t, line 3[, column c]..."
+_COPY_LINE = re.compile(r"^(COPY [^\n]*?), line (\d+)")
 
 
 def fast_uuid(connection: Any) -> bool:
@@ -86,9 +89,53 @@ def column_extras(
     return tuple(types)
 
 
-def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]:
-    """The COPY payloads of one batch, (format option, payload): binary for as many rows as it
-    can hold, then text."""
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int]:
+    """Draw ``n`` ids for the auto primary key from its sequence (serial or identity) in one
+    round trip. Always drawn, even when they are not set on instances: COPY has no DEFAULT
+    for one column of some rows, so every row of a batch gets an explicit key."""
+    conn = ins.connection
+    pk = ins._pk_auto
+    with conn.cursor() as cursor:
+        # the sequence is looked up once (a MATERIALIZED CTE: flattened, the cast to regclass
+        # ran per row, 6x slower) and the ids come back as one array
+        cursor.execute(
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+            "SELECT array_agg(nextval(s.seq)) FROM s, generate_series(1, %s)",
+            [conn.ops.quote_name(ins.model._meta.db_table), pk.column, n],
+        )
+        ids = cursor.fetchone()[0] or []
+    if None in ids:
+        raise NotSupportedError(
+            f"djfast.bulk: {ins.model._meta.label}.{pk.name} has no sequence (not a serial or "
+            "identity column); give instances their primary key, or add tuple rows."
+        )
+    ids.sort()  # in row order, ascending, as bulk_create's nextval per row
+    return ids
+
+
+def name_copy_row(exc: BaseException, first: int) -> None:
+    """Reword a COPY error's ``CONTEXT: COPY t, line N`` as the row's index in the caller's
+    numbering (``first`` is the index of the payload's first row): COPY counts lines from 1
+    within one payload, which tells the caller nothing. ``exc`` is psycopg's error, seen before
+    Django wraps it (the wrapper copies its args; ``diag`` keeps the server's fields)."""
+    diag = getattr(exc, "diag", None)
+    context = getattr(diag, "context", None) or ""
+    match = _COPY_LINE.match(context)
+    if match is None or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return
+    row = first + int(match.group(2)) - 1
+    where = f"{match.group(1)}, row {row} (counting from 0)"
+    message = exc.args[0]
+    exc.args = (
+        message.replace(match.group(0), where, 1)
+        if match.group(0) in message
+        else f"{message} (djfast.bulk: {where})",
+    )
+
+
+def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes, int]]:
+    """The COPY payloads of one batch, (format option, payload, index of its first row in
+    the batch): binary for as many rows as it can hold, then text."""
     from psycopg.adapt import PyFormat, Transformer
 
     tx = Transformer(ins.connection.connection)
@@ -97,12 +144,12 @@ def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]
         return tx.get_dumper(obj, PyFormat.TEXT).dump(obj)
 
     encoder, _, pgtypes = ins._config
-    payloads = []
+    payloads = []  # (format, payload, index of its first row in the batch)
     try:
         if pgtypes is not None:
             binary, stop, row = encoder.pg_copy_binary(rows, offset, pgtypes)
             if stop:
-                payloads.append(("(FORMAT BINARY)", binary))
+                payloads.append(("(FORMAT BINARY)", binary, 0))
             if row is not None:  # rows[stop] needs text; its values are already computed
                 logger.debug(
                     "PostgreSQL: binary COPY falls back to text from row %d (counting from 0) "
@@ -111,9 +158,9 @@ def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]
                     len(rows),
                 )
                 rest = [row, *rows[stop + 1 :]]
-                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump)))
+                payloads.append(("", encoder.pg_copy(rest, offset + stop, dump), stop))
         else:
-            payloads.append(("", encoder.pg_copy(rows, offset, dump)))
+            payloads.append(("", encoder.pg_copy(rows, offset, dump), 0))
     except ValueError as exc:
         # bulk_create gets django.db.DataError from psycopg for NUL in text; so do we
         if _NUL_MESSAGE not in str(exc):
@@ -122,8 +169,20 @@ def _payloads(ins: Any, rows: list[Any], offset: int) -> list[tuple[str, bytes]]
     return payloads
 
 
+def _copy(pg: Any, target: str, cols: str, payloads: list, offset: int) -> None:
+    """COPY the payloads of a batch (whose first row is row ``offset`` as added) into
+    ``target``; an error the server raises for one row names it as added (name_copy_row)."""
+    for fmt, payload, first in payloads:
+        try:
+            with pg.copy(f"COPY {target} ({cols}) FROM STDIN {fmt}") as copy:
+                copy.write(payload)
+        except Exception as exc:
+            name_copy_row(exc, offset + first)
+            raise
+
+
 def _staged(
-    conn: Any, pg: Any, stage: str, table: str, cols: str, payloads: list, then: Any
+    conn: Any, pg: Any, stage: str, table: str, cols: str, payloads: list, offset: int, then: Any
 ) -> Any:
     """COPY the payloads into a new temporary table ``stage`` (the columns ``cols`` of
     ``table``), return ``then(pg)`` and drop the stage. On error the stage goes with the
@@ -133,9 +192,7 @@ def _staged(
         f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
     )
     try:
-        for fmt, payload in payloads:
-            with pg.copy(f"COPY {stage} ({cols}) FROM STDIN {fmt}") as copy:
-                copy.write(payload)
+        _copy(pg, stage, cols, payloads, offset)
         result = then(pg)
     except BaseException:
         from psycopg.pq import TransactionStatus
@@ -158,9 +215,7 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
     with conn.cursor() as cursor, conn.wrap_database_errors:
         pg = cursor.cursor
         if not (ins.ignore_conflicts or ins.update_conflicts):
-            for fmt, payload in payloads:
-                with pg.copy(f"COPY {table} ({cols}) FROM STDIN {fmt}") as copy:
-                    copy.write(payload)
+            _copy(pg, table, cols, payloads, offset)
             return
         if ins.update_conflicts:
             suffix = conn.ops.on_conflict_suffix_sql(
@@ -173,7 +228,7 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
             suffix = "ON CONFLICT DO NOTHING"
         stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
         insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
-        _staged(conn, pg, stage, table, cols, payloads, lambda pg: pg.execute(insert))
+        _staged(conn, pg, stage, table, cols, payloads, offset, lambda pg: pg.execute(insert))
 
 
 def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
@@ -195,7 +250,7 @@ def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
         return pg.rowcount
 
     with conn.cursor() as cursor, conn.wrap_database_errors:
-        return _staged(conn, cursor.cursor, stage, table, cols, payloads, run)
+        return _staged(conn, cursor.cursor, stage, table, cols, payloads, offset, run)
 
 
 # ------------------------------------------------------------------ reads (CSV exports)

@@ -32,6 +32,34 @@ def column_extras(
     return None
 
 
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int] | None:
+    """Number ``n`` new rows as the table's AUTOINCREMENT would: after the largest id ever
+    handed out (``sqlite_sequence``), the largest in the table and the largest explicit id of
+    the batch (bulk_create inserts those first). Read under the write lock of the batch's
+    transaction (taken by a no-op UPDATE first), so no other connection can insert in between:
+    SQLite has one writer, and a stale read snapshot cannot take the lock (SQLITE_BUSY).
+    None when ids are not returned here: the database assigns them (NULL)."""
+    if not returning:
+        return None
+    conn = ins.connection
+    qn = conn.ops.quote_name
+    name = ins.model._meta.db_table
+    table, col = qn(name), qn(ins._pk_auto.column)
+    with conn.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {col} = {col} WHERE 0")
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [name])
+        row = cursor.fetchone()
+        seq = "0"
+        if row is not None and "AUTOINCREMENT" in (row[0] or "").upper():
+            seq = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0)"
+        cursor.execute(
+            f"SELECT max({seq}, coalesce((SELECT max({col}) FROM {table}), 0))",
+            [name] if seq != "0" else [],
+        )
+        base = max(int(cursor.fetchone()[0]), explicit_max or 0)
+    return list(range(base + 1, base + 1 + n))
+
+
 def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
     """Write one batch of a BulkInserter with executemany."""
     params = ins._config[0].sqlite_params(rows, offset)
@@ -39,7 +67,7 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
     on_conflict = OnConflict.IGNORE if ins.ignore_conflicts else None
     conn = ins.connection
     insert = conn.ops.insert_statement(on_conflict=on_conflict)
-    sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(ins.columns))})"
+    sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(ins._write_columns))})"
     if ins.update_conflicts:  # one row per statement: a repeated key updates, as bulk_create's
         sql += " " + conn.ops.on_conflict_suffix_sql(
             ins.columns,

@@ -141,6 +141,34 @@ START_TEST(test_isal_incompressible_input_fits_the_bound)
 }
 END_TEST
 
+START_TEST(test_isal_large_whole_body_goes_through_the_stream_path)
+{
+    size_t n = 300000;
+    uint8_t *in = make_input(n);
+    djf_gzip_name name = {1, 3, 255};
+    size_t bound = 0;
+    size_t len = 0;
+    uint8_t *dst = NULL;
+    djf_isal *c = NULL;
+
+    ck_assert_int_eq(djf_isal_new(1, &c), DJF_OK);
+    c->stateless_max = 4096; /* as if the body were over 1 GiB */
+    ck_assert_int_eq(djf_isal_bound(name, n, &bound), DJF_OK);
+    dst = malloc(bound);
+    ck_assert_ptr_nonnull(dst);
+    ck_assert_int_eq(djf_isal_compress(c, name, in, n, dst, bound, &len), DJF_OK);
+    assert_one_member(dst, len, in, n);
+    ck_assert_int_eq(djf_isal_compress(c, name, in, n, dst, 100, &len), DJF_EINVAL);
+    /* and the compressor still makes whole members afterwards */
+    c->stateless_max = (size_t)1 << 30;
+    ck_assert_int_eq(djf_isal_compress(c, name, in, n, dst, bound, &len), DJF_OK);
+    assert_one_member(dst, len, in, n);
+    free(dst);
+    free(in);
+    djf_isal_free(c);
+}
+END_TEST
+
 START_TEST(test_isal_new_refuses_bad_level)
 {
     djf_isal *c = (djf_isal *)1;
@@ -317,6 +345,7 @@ static Suite *engines_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_isal_whole_body_is_one_member);
     tcase_add_test(tc, test_isal_incompressible_input_fits_the_bound);
+    tcase_add_test(tc, test_isal_large_whole_body_goes_through_the_stream_path);
     tcase_add_test(tc, test_isal_new_refuses_bad_level);
     tcase_add_test(tc, test_isal_stream_is_one_member);
     tcase_add_test(tc, test_isal_sync_flush_decodes_at_once_and_skips_empty_flushes);
