@@ -400,7 +400,7 @@ def StreamingCSV(
         if native:
             plan, reason = csv_native.plan(qs, column_formats)
         path = plan.path if plan is not None else "orm"
-        csv_native.log_path(path, reason if plan is None else "")
+        csv_native.log_path(qs, path, QUERYSET_CHUNK_ROWS, reason if plan is None else "")
         if plan is None:
             rows = qs.iterator(chunk_size=QUERYSET_CHUNK_ROWS)
     elif fields is not None:

@@ -117,12 +117,21 @@ def plan(
     return result, ""
 
 
-def log_path(path: str, reason: str = "") -> None:
-    """The DEBUG line naming the path an export takes (and why it fell back)."""
-    if reason:
-        logger.debug("StreamingCSV: %s path (fallback: %s)", path, reason)
+def log_path(qs: Any, path: str, chunk_rows: int, reason: str = "") -> None:
+    """The DEBUG line naming the path a QuerySet export takes (and why it fell back)."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    label = qs.model._meta.label
+    if path == "orm":
+        logger.debug(
+            "StreamingCSV: QuerySet of %s read through the ORM with .iterator(chunk_size=%d) "
+            "(orm path: %s)",
+            label,
+            chunk_rows,
+            reason,
+        )
     else:
-        logger.debug("StreamingCSV: %s path", path)
+        logger.debug("StreamingCSV: QuerySet of %s read natively (%s path)", label, path)
 
 
 def chunks(p: Plan, writer: Any, header: Any, prefix: bytes) -> Iterator[bytes]:

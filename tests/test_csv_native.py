@@ -250,7 +250,7 @@ def test_unknown_vendor_and_compile_failures_take_the_orm_path(caplog):
     caplog.set_level("DEBUG", logger="djfast.csv")
     CsvAuthor.objects.create(name="x")
     both(CsvAuthor.objects.none().values_list("name"), expect_native=False)
-    assert "fallback" in caplog.text
+    assert "(orm path: the query matches nothing (EmptyResultSet))" in caplog.text
     both(CsvAuthor.objects.extra(select={"n": "1"}).values_list("name", "n"))
 
 
@@ -608,3 +608,64 @@ def test_random_rows_match_the_orm(alias):
         )
 
     check()
+
+
+LEAK_SCRIPT = r"""
+import gc, resource, struct
+from djfast import csv as c, _djfast
+
+w = c.writer(chunk_size=1000)
+header = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+text = "héllo, \"w\"".encode()
+
+def tup(i):
+    return (struct.pack(">hiq", 4, 8, i) + struct.pack(">i", len(text)) + text
+            + struct.pack(">i", -1) + struct.pack(">i", 3) + b"abc")
+
+msgs = [header + tup(0)] + [tup(i) for i in range(1, 200)] + [struct.pack(">h", -1)]
+
+def bad(raw):
+    if raw == b"abc":
+        raise ValueError("x")
+
+def run(n):
+    for _ in range(n):
+        f = _djfast.CSVFeed(w, ["a", "b"], b"\xef\xbb\xbf")
+        f.copy(msgs, bytes([1, 5, 0, 0]), (None, None, lambda r: r, str))
+        f.flush()
+        for call in (
+            lambda: _djfast.CSVFeed(w).copy(msgs, bytes([1, 5, 0, 0]), (None, None, str, bad)),
+            lambda: _djfast.CSVFeed(w).rows([(1,)], (None, None)),
+            lambda: _djfast.CSVFeed(w).copy([b"junk"], b"\x01", (None,)),
+            lambda: _djfast.CSVFeed(w).copy([header + tup(0)[:-2]], bytes([1, 5, 0, 0]), (str,) * 4),
+            lambda: _djfast.CSVFeed(w).copy(msgs, bytes([1, 5, 0, 0]), (None,) * 4),
+        ):
+            try:
+                call()
+            except (ValueError, TypeError):
+                pass
+        _djfast.CSVFeed(w).rows([(1, "x", None)] * 100, (None, str.upper, bad), bytes([3, 0, 0]))
+
+run(200)
+gc.collect()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+run(3000)
+gc.collect()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_csvfeed_does_not_leak_on_success_or_error_paths():
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", LEAK_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) < 1024, out.stdout

@@ -11,6 +11,7 @@
 #include "module.h"
 
 #include "copy_read.h"
+#include "fmt.h"
 
 /* Column kinds of copy(); djfast/csv_native.py names the same numbers. */
 enum {
@@ -26,6 +27,17 @@ enum {
     DJF_FEED_TIMESTAMPTZ_UTC = 9,
     DJF_FEED_UUID = 10,
     DJF_FEED_NKINDS = 11
+};
+
+/* Column kinds of rows(): values C may write without calling the column's converter, because
+ * the converter is known to return them unchanged (or as given here); anything else is
+ * converted in Python. djfast/db/base.py names the same numbers. */
+enum {
+    DJF_ROWS_CONVERT = 0,      /* call the converter (or write as is without one) */
+    DJF_ROWS_DATETIME_UTC = 1, /* naive datetime -> str() of it made aware in UTC */
+    DJF_ROWS_DATE = 2,         /* exact date: unchanged */
+    DJF_ROWS_BOOL = 3,         /* exact bool unchanged; int 0/1 -> False/True */
+    DJF_ROWS_NKINDS = 4
 };
 
 #define DJF_FEED_NUMERIC_MAX 1100 /* numeric text longer than this goes through Python */
@@ -77,33 +89,88 @@ static int djf_feed_value(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, Py
     return res;
 }
 
-/* rows(batch, converters=None) -> list of bytes chunks. */
+/* Writes value v of a column of the given rows() kind without its converter when the kind
+ * allows it. Returns 1 when written, 0 when the converter must decide, -1 with an exception
+ * set. */
+static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
+{
+    PyDateTime_CAPI *api = st->datetime_api;
+    char text[DJF_COPY_TEXT_MAX];
+    size_t n;
+
+    if (kind == DJF_ROWS_DATETIME_UTC && Py_TYPE(v) == api->DateTimeType &&
+        PyDateTime_DATE_GET_TZINFO(v) == Py_None && PyDateTime_GET_YEAR(v) >= 1) {
+        n = djf_fmt_date(text, PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
+                         PyDateTime_GET_DAY(v));
+        text[n++] = ' ';
+        n += djf_fmt_time(text + n, PyDateTime_DATE_GET_HOUR(v), PyDateTime_DATE_GET_MINUTE(v),
+                          PyDateTime_DATE_GET_SECOND(v), PyDateTime_DATE_GET_MICROSECOND(v));
+        memcpy(text + n, "+00:00", 6);
+        n += 6;
+        return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, n, 0, 1) < 0 ? -1 : 1;
+    }
+    if (kind == DJF_ROWS_DATE && Py_TYPE(v) == api->DateType) {
+        return djf_csv_append_value(st, f->writer, r, &f->buf, v, 1) < 0 ? -1 : 1;
+    }
+    if (kind == DJF_ROWS_BOOL && (PyBool_Check(v) || PyLong_CheckExact(v))) {
+        int overflow = 0;
+        long x = PyBool_Check(v) ? (v == Py_True) : PyLong_AsLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (overflow || (x != 0 && x != 1)) {
+            return 0;
+        }
+        return djf_csv_append_value(st, f->writer, r, &f->buf, x ? Py_True : Py_False, 1) < 0 ? -1
+                                                                                              : 1;
+    }
+    return 0;
+}
+
+/* rows(batch, converters=None, kinds=None) -> list of bytes chunks. */
 static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ssize_t nargs)
 {
     djf_state *st = djf_state_from_type(Py_TYPE(f));
     PyObject *batch = NULL;
     PyObject *convs = Py_None;
+    PyObject *kinds = Py_None;
     PyObject *chunks = NULL;
     PyObject *row;
     djf_csv_row r;
     Py_ssize_t i;
     Py_ssize_t j;
     Py_ssize_t ncol;
+    int rc;
 
     if (st == NULL) {
         return NULL;
     }
-    if (nargs < 1 || nargs > 2 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "rows(batch: list, converters: tuple | None)");
+    if (nargs < 1 || nargs > 3 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "rows(batch: list, converters: tuple | None, kinds: bytes | None)");
         return NULL;
     }
     batch = args[0];
-    if (nargs == 2) {
+    if (nargs >= 2) {
         convs = args[1];
+    }
+    if (nargs == 3) {
+        kinds = args[2];
     }
     if (convs != Py_None && !PyTuple_Check(convs)) {
         PyErr_SetString(PyExc_TypeError, "converters must be a tuple or None");
         return NULL;
+    }
+    if (kinds != Py_None && (!PyBytes_Check(kinds) || convs == Py_None ||
+                             PyBytes_GET_SIZE(kinds) != PyTuple_GET_SIZE(convs))) {
+        PyErr_SetString(PyExc_TypeError, "kinds must be bytes, one per converter");
+        return NULL;
+    }
+    for (j = 0; kinds != Py_None && j < PyBytes_GET_SIZE(kinds); j++) {
+        if ((unsigned char)PyBytes_AS_STRING(kinds)[j] >= DJF_ROWS_NKINDS) {
+            PyErr_SetString(PyExc_ValueError, "unknown column kind");
+            return NULL;
+        }
     }
     if (f->busy) {
         PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
@@ -128,7 +195,16 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
         djf_csv_row_begin(&r, &f->buf);
         for (j = 0; j < ncol; j++) {
             PyObject *conv = convs == Py_None ? Py_None : PyTuple_GET_ITEM(convs, j);
-            if (djf_feed_value(st, f, &r, PyTuple_GET_ITEM(row, j), conv) < 0) {
+            int kind = kinds == Py_None ? 0 : (unsigned char)PyBytes_AS_STRING(kinds)[j];
+            rc = 0;
+            if (kind != DJF_ROWS_CONVERT) {
+                rc = djf_feed_known(st, f, &r, kind, PyTuple_GET_ITEM(row, j));
+            }
+            if (rc < 0) {
+                f->buf.len = r.start;
+                goto error;
+            }
+            if (rc == 0 && djf_feed_value(st, f, &r, PyTuple_GET_ITEM(row, j), conv) < 0) {
                 f->buf.len = r.start;
                 goto error;
             }
@@ -437,7 +513,7 @@ static void djf_feed_dealloc(djf_csv_feed_obj *f)
 
 static PyMethodDef djf_feed_methods[] = {
     {"rows", (PyCFunction)(void (*)(void))djf_feed_rows, METH_FASTCALL,
-     "rows(batch, converters=None) -> list of chunks: DB-API row tuples as CSV."},
+     "rows(batch, converters=None, kinds=None) -> list of chunks: DB-API row tuples as CSV."},
     {"copy", (PyCFunction)(void (*)(void))djf_feed_copy, METH_FASTCALL,
      "copy(messages, kinds, loaders) -> list of chunks: binary COPY data as CSV."},
     {"flush", (PyCFunction)djf_feed_flush, METH_NOARGS,

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models.constants import OnConflict
 
-from djfast.db.base import ENCODER_MYSQL
+from djfast.db.base import ENCODER_MYSQL, row_kinds
 
 ENCODER = ENCODER_MYSQL
 CSV_PATH = "native-mysql"
@@ -131,6 +131,7 @@ def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
 
     conn = plan.connection
     convs = plan.row_converters()
+    kinds = row_kinds(plan) if convs is not None else None
     conn.ensure_connection()
     conn.validate_no_broken_transaction()
     with conn.wrap_database_errors:
@@ -143,7 +144,7 @@ def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
                 rows = cursor.fetchmany(FETCH_ROWS)
             if not rows:
                 break
-            yield feed.rows(list(rows), convs)
+            yield feed.rows(list(rows), convs, kinds)
     finally:
         with conn.wrap_database_errors:
             cursor.close()  # reads and drops what is left, so the connection stays usable

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models.constants import OnConflict
 
-from djfast.db.base import ENCODER_SQLITE
+from djfast.db.base import ENCODER_SQLITE, row_kinds
 
 ENCODER = ENCODER_SQLITE
 CSV_PATH = "native-sqlite"
@@ -82,6 +82,22 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         sqlite3.Cursor.executemany(cursor.cursor, sql, params)
 
 
+def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
+    """Chunks of a native CSV export: the compiled SELECT on a plain cursor, fetched in batches
+    of csv_native.FETCH_ROWS rows, Django's converters applied only to the columns with some."""
+    from djfast.csv_native import FETCH_ROWS
+
+    convs = plan.row_converters()
+    kinds = row_kinds(plan) if convs is not None else None
+    cursor = plan.connection.cursor()  # Django's wrapper: %s placeholders, errors translated
+    try:
+        cursor.execute(plan.sql, plan.params)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            yield feed.rows(rows, convs, kinds)
+    finally:
+        cursor.close()
+
+
 def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
     """Update with one batch of a BulkUpdater: one prepared ``UPDATE ... WHERE key = ?1`` run
     by executemany over the C-built parameter tuples (key first); returns the rows matched.
@@ -99,18 +115,3 @@ def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
         raw = cursor.cursor
         sqlite3.Cursor.executemany(raw, sql, params)
         return raw.rowcount
-
-
-def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
-    """Chunks of a native CSV export: the compiled SELECT on a plain cursor, fetched in batches
-    of csv_native.FETCH_ROWS rows, Django's converters applied only to the columns with some."""
-    from djfast.csv_native import FETCH_ROWS
-
-    convs = plan.row_converters()
-    cursor = plan.connection.cursor()  # Django's wrapper: %s placeholders, errors translated
-    try:
-        cursor.execute(plan.sql, plan.params)
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            yield feed.rows(rows, convs)
-    finally:
-        cursor.close()
