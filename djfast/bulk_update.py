@@ -134,7 +134,9 @@ class BulkUpdater(BulkInserter):
         self._needs_instance = False  # bulk_update calls no pre_save: values are as given
         self._config = None
 
-    def _column_config(self) -> tuple[Any, ...]:
+    def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
+        # the updater's columns are always the key then the updated fields
+        del columns
         conn = self.connection
         backend = self._backend
         label = self.model._meta.label
