@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -53,6 +54,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name, (host, port, label) in SERVICES.items():
             if item.get_closest_marker(name) and not service_reachable(name):
                 item.add_marker(pytest.mark.skip(reason=f"{label} is not running on {host}:{port}"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # `make test-asan` must test the sanitized build, not the in-place one next to the sources.
+    pkg = os.environ.get("DJFAST_ASAN_PKG")
+    if pkg:
+        from djfast import _djfast
+
+        assert os.path.abspath(_djfast.__file__).startswith(pkg), _djfast.__file__
 
 
 def pytest_report_header(config: pytest.Config) -> str:
