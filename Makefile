@@ -263,7 +263,7 @@ test-asan: deps-test build-asan
 	$(call run_pytest,env PYTHONMALLOC=malloc PYTHONPATH=$(CURDIR)/$(ASAN_DIR)/pkg:$(CURDIR) \
 	  DJFAST_ASAN_PKG=$(CURDIR)/$(ASAN_DIR)/pkg \
 	  LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
-	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=99:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0 \
+	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=99:fast_unwind_on_malloc=0:malloc_context_size=40 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=1:exitcode=99 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(VPY) -P)
