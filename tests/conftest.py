@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -12,7 +13,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "djfast", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
-settings.load_profile("djfast")
+# `make test-asan` runs every test 5-10x slower: fewer examples per property test there (tests
+# that set their own max_examples keep it). The normal suite keeps hypothesis's default.
+settings.register_profile("djfast-asan", parent=settings.get_profile("djfast"), max_examples=25)
+settings.load_profile("djfast-asan" if os.environ.get("DJFAST_ASAN_PKG") else "djfast")
 
 SERVICES = {
     "postgresql": ("127.0.0.1", 5432, "PostgreSQL"),
@@ -53,6 +57,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name, (host, port, label) in SERVICES.items():
             if item.get_closest_marker(name) and not service_reachable(name):
                 item.add_marker(pytest.mark.skip(reason=f"{label} is not running on {host}:{port}"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # `make test-asan` must test the sanitized build, not the in-place one next to the sources.
+    pkg = os.environ.get("DJFAST_ASAN_PKG")
+    if pkg:
+        from djfast import _djfast
+
+        assert os.path.abspath(_djfast.__file__).startswith(pkg), _djfast.__file__
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -522,6 +522,7 @@ def _urls():
 urlpatterns = _urls()
 
 
+@pytest.mark.slow  # an RSS measurement: meaningless under make test-asan, which skips slow
 @pytest.mark.parametrize(
     "target",
     [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", marks=pytest.mark.postgresql)],
