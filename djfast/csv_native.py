@@ -94,6 +94,15 @@ def plan(
     reader = getattr(vendor, "csv_read", None)
     if reader is None:
         return None, f"no native reader for the {connection.vendor!r} database"
+    query = qs.query
+    if qs._fields and not getattr(query, "selected", None):
+        # Django before 5.2 selects extra(select=) columns first, then fields, then
+        # annotations, and its ValuesListIterable reorders each row in Python when that differs
+        # from the values_list order: the SELECT alone does not give the ORM's column order.
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        wanted = [*qs._fields, *(f for f in query.annotation_select if f not in qs._fields)]
+        if wanted != names:
+            return None, "this Django reorders the values_list columns in Python"
     compiler = qs.query.get_compiler(using=alias)
     try:
         sql, params = compiler.as_sql()
@@ -104,7 +113,9 @@ def plan(
     if compiler.has_extra_select:
         return None, "the SELECT has extra ordering columns the ORM trims"
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-    if compiler.has_composite_fields(fields):
+    # Django 5.2+ only (composite primary keys); Django 4.2 has no composite fields
+    has_composite = getattr(compiler, "has_composite_fields", None)
+    if has_composite is not None and has_composite(fields):
         return None, "composite primary key columns"
     found = compiler.get_converters(fields)
     columns = [found.get(i, ([], expr)) for i, expr in enumerate(fields)]

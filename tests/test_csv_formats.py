@@ -183,6 +183,7 @@ def test_a_failing_format_gives_the_complete_rows_before_it_first():
     assert b"".join(parts) == b"y\r\nn\r\n"
 
 
+@pytest.mark.django_db  # close() sends request_finished, which checks open connections
 def test_closing_a_formatted_response_closes_the_source():
     state = {"closed": False}
 

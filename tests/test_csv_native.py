@@ -12,6 +12,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
+import django
 import pytest
 from django.db import connections, transaction
 from django.db.models import Count, F, Value
@@ -125,6 +126,11 @@ def zoo_rows(alias: str, n: int = 40) -> list[CsvZoo]:
         )
     CsvZoo.objects.using(alias).bulk_create(rows)
     return rows
+
+
+# Django before 5.2 selects extra(select=) columns first and reorders rows in Python, so such
+# a values_list takes the ORM path there (djfast.csv_native.plan says why).
+EXTRA_NATIVE = django.VERSION >= (5, 2)
 
 
 def both(qs, expect_native: bool = True, **kwargs) -> bytes:
@@ -251,7 +257,7 @@ def test_unknown_vendor_and_compile_failures_take_the_orm_path(caplog):
     CsvAuthor.objects.create(name="x")
     both(CsvAuthor.objects.none().values_list("name"), expect_native=False)
     assert "(orm path: the query matches nothing (EmptyResultSet))" in caplog.text
-    both(CsvAuthor.objects.extra(select={"n": "1"}).values_list("name", "n"))
+    both(CsvAuthor.objects.extra(select={"n": "1"}).values_list("name", "n"), EXTRA_NATIVE)
 
 
 @pytest.mark.parametrize("alias", ALIASES)
@@ -299,7 +305,8 @@ def test_postgresql_types_through_extra_select(use_tz):
     with override_settings(USE_TZ=use_tz, TIME_ZONE="America/New_York" if not use_tz else "UTC"):
         for expr in [*PG_EXPRESSIONS, "timestamptz '2024-03-10 06:30:00+00'"]:
             qs = CsvZoo.objects.using("postgresql").order_by("key")
-            both(qs.extra(select={"v": expr}).values_list("key", "v"))
+            # before 5.2 Django reorders extra(select=) columns in Python: the ORM path then
+            both(qs.extra(select={"v": expr}).values_list("key", "v"), EXTRA_NATIVE)
 
 
 @pytest.mark.postgresql
