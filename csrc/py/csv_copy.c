@@ -2,8 +2,9 @@
  *
  * A CSVFeed writes rows read straight from a database into a CSVWriter's format, in chunks of
  * about chunk_size bytes cut at the same row boundaries as CSVChunks:
- *   - rows(batch, converters): DB-API rows (SQLite, MariaDB), with an optional one-argument
- *     callable per column applied to each value first (Django's converters);
+ *   - rows(batch, converters, kinds, decimals): DB-API rows (SQLite, MariaDB), with an optional
+ *     one-argument callable per column applied to each value first (Django's converters), and
+ *     per column a kind saying which values C may write itself (exactly as the converter would);
  *   - copy(messages, kinds, loaders): PostgreSQL binary COPY data (csrc/core/copy_read.h), each
  *     column decoded in C by its kind, or loaded in Python by its loader (called with the
  *     field's bytes or None) when the kind is DJF_FEED_PY or C has no exact text for a value.
@@ -11,6 +12,7 @@
 #include "module.h"
 
 #include "copy_read.h"
+#include "dbtext.h"
 #include "fmt.h"
 
 /* Column kinds of copy(); djfast/csv_native.py names the same numbers. */
@@ -37,7 +39,14 @@ enum {
     DJF_ROWS_DATETIME_UTC = 1, /* naive datetime -> str() of it made aware in UTC */
     DJF_ROWS_DATE = 2,         /* exact date: unchanged */
     DJF_ROWS_BOOL = 3,         /* exact bool unchanged; int 0/1 -> False/True */
-    DJF_ROWS_NKINDS = 4
+    /* Stored text read raw (SQLite without its type converters), None -> None: */
+    DJF_ROWS_ISO_DATETIME = 4,     /* canonical text -> str() of the naive datetime */
+    DJF_ROWS_ISO_DATETIME_UTC = 5, /* canonical text -> str() of it made aware in UTC */
+    DJF_ROWS_ISO_DATE = 6,         /* canonical text -> str() of the date */
+    DJF_ROWS_ISO_TIME = 7,         /* canonical text -> str() of the time */
+    /* Django's SQLite decimal converter (dbtext.h), None -> None; float/int -> str(Decimal) */
+    DJF_ROWS_DECIMAL_QUANTIZE = 8,
+    DJF_ROWS_NKINDS = 9
 };
 
 #define DJF_FEED_NUMERIC_MAX 1100 /* numeric text longer than this goes through Python */
@@ -89,15 +98,91 @@ static int djf_feed_value(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, Py
     return res;
 }
 
+/* Writes the canonical ISO text of a str read raw for an ISO kind. Returns 1 when written, 0 when
+ * the converter must decide, -1 with an exception set. */
+static int djf_feed_iso(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
+{
+    char text[DJF_DBTEXT_DATETIME_MAX];
+    const char *s;
+    size_t len;
+    size_t n = 0;
+
+    if (!PyUnicode_CheckExact(v)) {
+        return 0;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(v) < 0) { /* legacy (wstr) strings before 3.12 */
+        return -1;
+    }
+#endif
+    if (!PyUnicode_IS_ASCII(v)) {
+        return 0;
+    }
+    s = (const char *)PyUnicode_DATA(v);
+    len = (size_t)PyUnicode_GET_LENGTH(v);
+    switch (kind) {
+    case DJF_ROWS_ISO_DATETIME:
+    case DJF_ROWS_ISO_DATETIME_UTC:
+        n = djf_dbtext_datetime(text, s, len, kind == DJF_ROWS_ISO_DATETIME_UTC);
+        break;
+    case DJF_ROWS_ISO_DATE:
+        n = djf_dbtext_date(text, s, len);
+        break;
+    default:
+        n = djf_dbtext_time(text, s, len);
+        break;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, n, 0, 1) < 0 ? -1 : 1;
+}
+
+/* Writes the text of Django's SQLite decimal converter for an exact float or int. Returns 1 when
+ * written, 0 when the converter must decide, -1 with an exception set. */
+static int djf_feed_decimal(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r,
+                            const djf_dbtext_decimal *spec, PyObject *v)
+{
+    char text[DJF_FEED_NUMERIC_MAX];
+    size_t n = 0;
+
+    if (PyFloat_CheckExact(v)) {
+        n = djf_dbtext_decimal_double(text, sizeof text, PyFloat_AS_DOUBLE(v), spec);
+    } else if (PyLong_CheckExact(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (!overflow) {
+            n = djf_dbtext_decimal_int64(text, sizeof text, (int64_t)x, spec);
+        }
+    }
+    if (n == 0) {
+        return 0;
+    }
+    return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, n, 1, 1) < 0 ? -1 : 1;
+}
+
 /* Writes value v of a column of the given rows() kind without its converter when the kind
  * allows it. Returns 1 when written, 0 when the converter must decide, -1 with an exception
  * set. */
-static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
+static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind,
+                          const djf_dbtext_decimal *spec, PyObject *v)
 {
     PyDateTime_CAPI *api = st->datetime_api;
     char text[DJF_COPY_TEXT_MAX];
     size_t n;
 
+    if (kind >= DJF_ROWS_ISO_DATETIME) { /* the converters of these kinds keep None */
+        if (v == Py_None) {
+            return djf_csv_append_value(st, f->writer, r, &f->buf, v, 1) < 0 ? -1 : 1;
+        }
+        if (kind == DJF_ROWS_DECIMAL_QUANTIZE) {
+            return djf_feed_decimal(st, f, r, spec, v);
+        }
+        return djf_feed_iso(st, f, r, kind, v);
+    }
     if (kind == DJF_ROWS_DATETIME_UTC && Py_TYPE(v) == api->DateTimeType &&
         PyDateTime_DATE_GET_TZINFO(v) == Py_None && PyDateTime_GET_YEAR(v) >= 1) {
         n = djf_fmt_date(text, PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
@@ -127,15 +212,58 @@ static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
     return 0;
 }
 
-/* rows(batch, converters=None, kinds=None) -> list of bytes chunks. */
+/* Reads rows()' decimals argument: per column None or (sig, places, max_digits), the latter
+ * required for the DJF_ROWS_DECIMAL_QUANTIZE columns. Returns 0, or -1 with an exception set. */
+static int djf_feed_decimal_specs(PyObject *decimals, PyObject *kinds, djf_dbtext_decimal *specs,
+                                  Py_ssize_t ncol)
+{
+    Py_ssize_t j;
+    int k;
+
+    for (j = 0; j < ncol; j++) {
+        PyObject *item = decimals == Py_None ? Py_None : PyTuple_GET_ITEM(decimals, j);
+        int kind = kinds == Py_None ? 0 : (unsigned char)PyBytes_AS_STRING(kinds)[j];
+        int *fields[3] = {&specs[j].sig, &specs[j].places, &specs[j].max_digits};
+
+        specs[j].sig = specs[j].places = specs[j].max_digits = 0;
+        if (item == Py_None) {
+            if (kind == DJF_ROWS_DECIMAL_QUANTIZE) {
+                PyErr_SetString(PyExc_ValueError, "a decimal column needs its (sig, places, "
+                                                  "max_digits)");
+                return -1;
+            }
+            continue;
+        }
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            PyErr_SetString(PyExc_TypeError, "decimals: (sig, places, max_digits) or None");
+            return -1;
+        }
+        for (k = 0; k < 3; k++) {
+            long x = PyLong_AsLong(PyTuple_GET_ITEM(item, k));
+            if (x == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            if (x < 0 || x > INT_MAX) {
+                PyErr_SetString(PyExc_ValueError, "decimals: values out of range");
+                return -1;
+            }
+            *fields[k] = (int)x;
+        }
+    }
+    return 0;
+}
+
+/* rows(batch, converters=None, kinds=None, decimals=None) -> list of bytes chunks. */
 static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ssize_t nargs)
 {
     djf_state *st = djf_state_from_type(Py_TYPE(f));
     PyObject *batch = NULL;
     PyObject *convs = Py_None;
     PyObject *kinds = Py_None;
+    PyObject *decimals = Py_None;
     PyObject *chunks = NULL;
     PyObject *row;
+    djf_dbtext_decimal *specs = NULL;
     djf_csv_row r;
     Py_ssize_t i;
     Py_ssize_t j;
@@ -145,17 +273,20 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     if (st == NULL) {
         return NULL;
     }
-    if (nargs < 1 || nargs > 3 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "rows(batch: list, converters: tuple | None, kinds: bytes | None)");
+    if (nargs < 1 || nargs > 4 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "rows(batch: list, converters: tuple | None, kinds: "
+                                         "bytes | None, decimals: tuple | None)");
         return NULL;
     }
     batch = args[0];
     if (nargs >= 2) {
         convs = args[1];
     }
-    if (nargs == 3) {
+    if (nargs >= 3) {
         kinds = args[2];
+    }
+    if (nargs == 4) {
+        decimals = args[3];
     }
     if (convs != Py_None && !PyTuple_Check(convs)) {
         PyErr_SetString(PyExc_TypeError, "converters must be a tuple or None");
@@ -166,14 +297,32 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
         PyErr_SetString(PyExc_TypeError, "kinds must be bytes, one per converter");
         return NULL;
     }
+    if (decimals != Py_None && (!PyTuple_Check(decimals) || kinds == Py_None ||
+                                PyTuple_GET_SIZE(decimals) != PyBytes_GET_SIZE(kinds))) {
+        PyErr_SetString(PyExc_TypeError, "decimals must be a tuple, one per kind");
+        return NULL;
+    }
     for (j = 0; kinds != Py_None && j < PyBytes_GET_SIZE(kinds); j++) {
         if ((unsigned char)PyBytes_AS_STRING(kinds)[j] >= DJF_ROWS_NKINDS) {
             PyErr_SetString(PyExc_ValueError, "unknown column kind");
             return NULL;
         }
     }
+    if (kinds != Py_None) {
+        ncol = PyBytes_GET_SIZE(kinds);
+        specs = PyMem_Calloc(ncol > 0 ? (size_t)ncol : 1, sizeof(*specs));
+        if (specs == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        if (djf_feed_decimal_specs(decimals, kinds, specs, ncol) < 0) {
+            PyMem_Free(specs);
+            return NULL;
+        }
+    }
     if (f->busy) {
         PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
+        PyMem_Free(specs);
         return NULL;
     }
     f->busy = 1;
@@ -198,7 +347,7 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
             int kind = kinds == Py_None ? 0 : (unsigned char)PyBytes_AS_STRING(kinds)[j];
             rc = 0;
             if (kind != DJF_ROWS_CONVERT) {
-                rc = djf_feed_known(st, f, &r, kind, PyTuple_GET_ITEM(row, j));
+                rc = djf_feed_known(st, f, &r, kind, &specs[j], PyTuple_GET_ITEM(row, j));
             }
             if (rc < 0) {
                 f->buf.len = r.start;
@@ -217,10 +366,12 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
         }
     }
     f->busy = 0;
+    PyMem_Free(specs);
     return chunks;
 error:
     Py_XDECREF(chunks);
     f->busy = 0;
+    PyMem_Free(specs);
     return NULL;
 }
 
@@ -513,7 +664,8 @@ static void djf_feed_dealloc(djf_csv_feed_obj *f)
 
 static PyMethodDef djf_feed_methods[] = {
     {"rows", (PyCFunction)(void (*)(void))djf_feed_rows, METH_FASTCALL,
-     "rows(batch, converters=None, kinds=None) -> list of chunks: DB-API row tuples as CSV."},
+     "rows(batch, converters=None, kinds=None, decimals=None) -> list of chunks: DB-API row "
+     "tuples as CSV."},
     {"copy", (PyCFunction)(void (*)(void))djf_feed_copy, METH_FASTCALL,
      "copy(messages, kinds, loaders) -> list of chunks: binary COPY data as CSV."},
     {"flush", (PyCFunction)djf_feed_flush, METH_NOARGS,
