@@ -11,7 +11,8 @@ path's.
 What the vendor modules do per value: PostgreSQL decodes binary COPY in C for the common types
 and loads every other value with psycopg's loader, then Django's converters; SQLite and MariaDB
 pass raw cursor rows to C, applying Django's converters (and per-column formats) in Python only to
-the columns that have them.
+the values C cannot write exactly. SQLite selects date, time, datetime and boolean columns as
+stored (``+col``: no sqlite3 type converter runs), and C writes their canonical text.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Plan:
     ``columns``: per output column, ``(converters, expression)`` as Django's compiler applies
     them (empty converters when there are none). ``formats``: column index -> callable(value)
     -> value, applied after the converters to each non-NULL value (per-column formats); read
-    defensively, as it may be empty or absent.
+    defensively, as it may be empty or absent. ``raw``/``raw_sql``/``raw_params``: set by a
+    vendor's ``csv_plan`` hook when another form of the SELECT reads some columns as stored
+    (``raw`` maps their indexes to what the vendor needs to convert them as the ORM would).
     """
 
     def __init__(self, alias: str, sql: str, params: Any, columns: list[Any], path: str):
@@ -49,6 +52,9 @@ class Plan:
         self.columns = columns
         self.path = path
         self.formats: dict[int, Callable[[Any], Any]] = {}
+        self.raw: dict[int, Any] = {}
+        self.raw_sql = sql
+        self.raw_params = params
 
     @property
     def connection(self) -> Any:
@@ -125,6 +131,9 @@ def plan(
     result = Plan(alias, sql, params, columns, vendor.CSV_PATH)
     if formats:
         result.formats = dict(formats)
+    hook = getattr(vendor, "csv_plan", None)
+    if hook is not None:
+        hook(result, query, compiler.col_count)
     return result, ""
 
 

@@ -14,6 +14,11 @@ ENCODER_POSTGRESQL, ENCODER_SQLITE, ENCODER_MYSQL = 0, 1, 2
 # Column kinds of CSVFeed.rows (csrc/py/csv_copy.c): values C writes without calling the column's
 # converter, because Django's converter is known to give exactly that value.
 ROWS_CONVERT, ROWS_DATETIME_UTC, ROWS_DATE, ROWS_BOOL = 0, 1, 2, 3
+# Stored text read raw (SQLite without sqlite3's type converters): canonical ISO text -> str() of
+# what Django makes of it; and Django's SQLite decimal converter (create_decimal_from_float, then
+# quantize), with a (sig, places, max_digits) per column. None stays None for all of these.
+ROWS_ISO_DATETIME, ROWS_ISO_DATETIME_UTC, ROWS_ISO_DATE, ROWS_ISO_TIME = 4, 5, 6, 7
+ROWS_DECIMAL_QUANTIZE = 8
 
 # The one Django converter (a method of connection.ops) each kind stands for.
 _ROWS_KIND_BY_CONVERTER = {
