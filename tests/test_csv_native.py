@@ -647,12 +647,21 @@ def run(n):
             lambda: _djfast.CSVFeed(w).copy([b"junk"], b"\x01", (None,)),
             lambda: _djfast.CSVFeed(w).copy([header + tup(0)[:-2]], bytes([1, 5, 0, 0]), (str,) * 4),
             lambda: _djfast.CSVFeed(w).copy(msgs, bytes([1, 5, 0, 0]), (None,) * 4),
+            lambda: _djfast.CSVFeed(w).rows([(1.5,)], (str,), bytes([8]), (None,)),
+            lambda: _djfast.CSVFeed(w).rows([(1.5,)], (str,), bytes([8]), (("a", 1, 2),)),
+            lambda: _djfast.CSVFeed(w).rows([(1.5, "x")], (int, int), bytes([8, 5]), ((15, 0, 1), None)),
         ):
             try:
                 call()
             except (ValueError, TypeError):
                 pass
         _djfast.CSVFeed(w).rows([(1, "x", None)] * 100, (None, str.upper, bad), bytes([3, 0, 0]))
+        _djfast.CSVFeed(w).rows(
+            [("2024-01-02 03:04:05", 1.5, "2024-01-02", "12:00:00", "x", 7)] * 100,
+            (str, str, str, str, str, str),
+            bytes([5, 8, 6, 7, 4, 8]),
+            (None, (15, 2, 12), None, None, None, (15, 0, 28)),
+        )
 
 run(200)
 gc.collect()
@@ -677,3 +686,210 @@ def test_csvfeed_does_not_leak_on_success_or_error_paths():
     )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) < 1024, out.stdout
+
+
+# ------------------------------------------------------------------ SQLite: values read as stored
+#
+# On SQLite the native SELECT reads date, time, datetime and boolean columns as stored (+col, so
+# sqlite3's type converters do not run) and C writes the canonical text; every other stored form
+# must go through sqlite3's converter and Django's, as on the ORM path. The rows below are
+# written by raw SQL in forms Django itself never stores.
+
+ODD_STAMPS = [
+    "2024-01-02 03:04:05",
+    "2024-01-02 03:04:05.000000",  # microsecond 0 written out
+    "2024-01-02 03:04:05.000001",
+    "2024-02-29 23:59:59.999999",  # leap day
+    "2000-02-29 00:00:00",
+    "2023-02-29 00:00:00",  # no such day: Django raises
+    "2024-04-31 00:00:00",
+    "2024-01-02 24:00:00",
+    "2024-01-02 23:59:60",
+    "2024-01-02T03:04:05",
+    "2024-01-02 03:04:05+02:00",
+    "2024-01-02 03:04:05Z",
+    "2024-01-02 03:04:05.5",
+    "2024-01-02 03:04:05.1234567",
+    "2024-01-02 03:04",
+    "2024-1-2 3:04:05",
+    "2024-01-02 03:04:05,250",
+    "2024-01-02",
+    "0001-01-01 00:00:00",
+    "9999-12-31 23:59:59.999999",
+    "not a date",
+    "",
+    20240102,  # stored as INTEGER
+    1.5,  # stored as REAL
+    b"2024-01-02 03:04:05",  # stored as BLOB
+    None,
+]
+ODD_DAYS = ["2024-02-29", "2000-02-29", "2023-02-29", "2100-02-29", "0000-01-01", "2024-1-2",
+            "20240102", "2024-01-02 10:00", "x", "", 7, 2.25, b"2024-03-04", None]  # fmt: skip
+ODD_CLOCKS = ["00:00:00", "23:59:59.999999", "12:00:00.000000", "24:00:00", "12:60:00", "12:00",
+              "12:00:00.5", "12:00:00+02:00", "1:2:3", "T12:00:00", "x", 5, 0.5, None]  # fmt: skip
+ODD_FLAGS = [0, 1, 2, -1, "1", "0", "true", 1.0, 0.0, b"1", "", None]
+ODD_PRICES = [0, 14082, -5, 2**62, 14082.49, 0.1 + 0.2, -0.0, 1e-7, 1e20, 5e-324, 99999999.9999995,
+              "12.50", "abc", "", b"1", None]  # fmt: skip
+
+
+def _store_raw(alias: str, column: str, values: list) -> None:
+    """Rows key=0.. with `column` set by raw SQL to each value as given (its SQLite type)."""
+    CsvZoo.objects.using(alias).bulk_create([CsvZoo(key=i) for i in range(len(values))])
+    table = CsvZoo._meta.db_table
+    with connections[alias].cursor() as cursor:
+        for i, value in enumerate(values):
+            cursor.execute(f'UPDATE "{table}" SET "{column}" = %s WHERE "key" = %s', [value, i])
+
+
+def _one_per_row(alias: str, column: str, values: list) -> None:
+    """Each row exported on its own (some stored forms make Django raise): the ORM path and the
+    native path write the same bytes, or raise the same exception."""
+    qs = CsvZoo.objects.using(alias).order_by("key")
+    for i, value in enumerate(values):
+        one = qs.filter(key=i).values_list("key", column)
+        try:
+            want = b"".join(StreamingCSV(one, native=False))
+        except Exception as exc:
+            native = StreamingCSV(one)
+            assert native.csv_path == "native-sqlite"
+            with pytest.raises(type(exc)):
+                b"".join(native)
+            continue
+        got = StreamingCSV(one)
+        assert got.csv_path == "native-sqlite"
+        assert b"".join(got) == want, (column, value)
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("stamp", ODD_STAMPS),
+        ("day", ODD_DAYS),
+        ("clock", ODD_CLOCKS),
+        ("flag", ODD_FLAGS),
+        ("price", ODD_PRICES),
+    ],
+)
+def test_sqlite_values_stored_in_other_forms_match_the_orm(column, values, use_tz):
+    _store_raw("default", column, values)
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="UTC" if use_tz else "Europe/Paris"):
+        _one_per_row("default", column, values)
+        parsable = []
+        for i in range(len(values)):
+            try:
+                list(StreamingCSV(CsvZoo.objects.filter(key=i).values_list(column), native=False))
+            except Exception:
+                continue
+            parsable.append(i)
+        # all at once too: the C path and the per-value path interleave in one batch
+        both(CsvZoo.objects.filter(key__in=parsable).order_by("key").values_list("key", column))
+
+
+def test_sqlite_reads_those_columns_as_stored_and_nothing_else():
+    from djfast import csv_native
+
+    zoo_rows("default", 5)
+    qs = CsvZoo.objects.order_by("key").values_list("key", "day", "stamp", "clock", "flag", "ratio")
+    plan, _ = csv_native.plan(qs)
+    assert sorted(plan.raw) == [1, 2, 3, 4]
+    table = CsvZoo._meta.db_table
+    for name in ("day", "stamp", "clock", "flag"):
+        assert f'+"{table}"."{name}" AS "{name}"' in plan.raw_sql
+    assert plan.raw_sql.replace("+", "") == plan.sql
+    assert f'+"{table}"."ratio"' not in plan.raw_sql
+    # without the plus, sqlite3 would have parsed the text itself: the C path really runs
+    with connections["default"].cursor() as cursor:
+        cursor.execute(plan.raw_sql, plan.raw_params)
+        row = cursor.fetchone()
+    assert isinstance(row[2], str) and isinstance(row[4], int)
+
+
+def test_sqlite_expressions_and_positions_over_columns_read_as_stored():
+    """Annotations of such columns, ORDER BY/GROUP BY by position, DISTINCT and joins sort and
+    group the values read as stored exactly as the ORM path does."""
+    from django.db.models import Max, Min
+    from django.db.models.functions import TruncDay
+
+    stamps = ["2024-01-02T03:04:05", "0001-01-01 00:00:00", "9999-12-31 23:59:59.999999"]
+    _store_raw("default", "stamp", [*ODD_STAMPS[:5], *stamps, 20240102, 1.5, None])
+    qs = CsvZoo.objects.all()
+    both(qs.annotate(s=F("stamp")).order_by("s", "key").values_list("s", "key"))
+    both(qs.order_by("-stamp", "key").values_list("stamp", "key"))
+    both(qs.values_list("stamp").distinct().order_by("stamp"))
+    both(qs.values_list("stamp").annotate(n=Count("id")).order_by("stamp"))
+    text = qs.filter(key__lt=6)  # stored as text Django parses
+    both(text.annotate(d=TruncDay("stamp")).order_by("key").values_list("d"))
+    both(text.values_list("flag").annotate(lo=Min("stamp"), hi=Max("stamp")).order_by("flag"))
+    author = CsvAuthor.objects.create(name="a")
+    CsvBook.objects.bulk_create(
+        [CsvBook(title="t", price=Decimal("1.5"), author=author, in_print=True,
+                 published=datetime.date(2024, 2, 29), stamp=datetime.datetime(2024, 1, 1, tzinfo=UTC))]
+    )  # fmt: skip
+    both(
+        CsvAuthor.objects.order_by("id").values_list(
+            "name", "csvbook__published", "csvbook__stamp", "csvbook__in_print", "csvbook__price"
+        )
+    )
+    low = qs.filter(key__lt=3).values_list("key", "stamp")
+    both(low.union(qs.filter(key__gt=8).values_list("key", "stamp")).order_by("key"))
+
+
+@pytest.mark.parametrize("factory", ["bytes", "custom"])
+def test_sqlite_text_factory_other_than_str(factory):
+    zoo_rows("default", 12)
+    raw = connections["default"].connection
+    was = raw.text_factory
+    raw.text_factory = bytes if factory == "bytes" else (lambda b: b.decode() + "!")
+    try:
+        both(CsvZoo.objects.order_by("key").values_list("key", "title", "day", "stamp", "flag"))
+    finally:
+        raw.text_factory = was
+
+
+def test_sqlite_detect_types_set_by_the_user_keeps_the_plain_select():
+    from djfast import csv_native
+
+    options = connections["default"].settings_dict["OPTIONS"]
+    options["detect_types"] = 0  # read at connect time only; here: what the plan looks at
+    try:
+        plan, _ = csv_native.plan(CsvZoo.objects.values_list("stamp"))
+    finally:
+        del options["detect_types"]
+    assert plan.raw == {} and plan.raw_sql == plan.sql
+
+
+def test_sqlite_random_doubles_in_a_decimal_column_match_the_orm():
+    """Django's SQLite decimal converter (create_decimal_from_float, quantize) against C, for
+    random doubles and integers stored as they are."""
+    import random
+    import struct
+
+    rnd = random.Random(8)
+    values: list = []
+    for _ in range(600):
+        kind = rnd.randrange(6)
+        if kind == 0:
+            values.append(struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0])
+        elif kind == 1:
+            values.append(round(rnd.uniform(-1e9, 1e9), rnd.randrange(0, 9)))
+        elif kind == 2:
+            values.append(rnd.randint(-(10**15), 10**15) / 10 ** rnd.randrange(0, 16))
+        elif kind == 3:
+            values.append(rnd.randint(-(2**63), 2**63 - 1))
+        elif kind == 4:
+            values.append(float(f"{rnd.randint(0, 10**15)}e{rnd.randint(-24, 6)}"))
+        else:
+            values.append(rnd.choice([0.005, 0.015, 0.0000005, 0.0000015, 9.9999995, -0.0]))
+    values = [v for v in values if v == v and abs(v) != float("inf")]
+    _store_raw("default", "price", values)
+    _one_per_row("default", "price", values[:40])
+    ok = []
+    for i in range(len(values)):
+        try:
+            list(StreamingCSV(CsvZoo.objects.filter(key=i).values_list("price"), native=False))
+        except Exception:
+            continue
+        ok.append(i)
+    assert len(ok) > len(values) // 2
+    both(CsvZoo.objects.filter(key__in=ok).order_by("key").values_list("key", "price"))

@@ -174,7 +174,8 @@ def _declared_types(cursor: Any, conn: Any, tables: set[str]) -> dict[tuple[str,
     for table in sorted(tables):
         cursor.execute(f"PRAGMA table_info({conn.ops.quote_name(table)})")
         for row in cursor.fetchall():
-            declared[(table, row[1])] = row[2]
+            name, decltype = (v.decode() if isinstance(v, bytes) else v for v in row[1:3])
+            declared[(table, name)] = decltype  # (bytes under text_factory=bytes)
     return declared
 
 
@@ -206,7 +207,10 @@ def _raw_converter(
 
     def convert(value: Any) -> Any:
         if value is not None and type_conv is not None:
-            value = type_conv(_stored_bytes(value, raw))
+            stored = _stored_bytes(value, raw)
+            # sqlite3 calls no converter for NULL nor for empty text or blob (whose
+            # sqlite3_column_blob is NULL): the value is None
+            value = type_conv(stored) if stored else None
         return value if then is None else then(value)
 
     return convert
