@@ -145,8 +145,16 @@ class CSVFeed:
         chunk_size: int = 0,
     ) -> None: ...
     def rows(
-        self, batch: list[tuple[Any, ...]], converters: tuple[Any, ...] | None = None, /
-    ) -> list[bytes]: ...
+        self,
+        batch: list[tuple[Any, ...]],
+        converters: tuple[Any, ...] | None = None,
+        kinds: bytes | None = None,
+        decimals: tuple[tuple[int, int, int] | None, ...] | None = None,
+        /,
+    ) -> list[bytes]:
+        """DB-API rows as CSV. Per column: a one-argument converter (or None), a kind
+        (djfast.db.base.ROWS_*: which values C writes itself, exactly as the converter would)
+        and, for ROWS_DECIMAL_QUANTIZE, (sig, places, max_digits)."""
     def copy(
         self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /
     ) -> list[bytes]: ...

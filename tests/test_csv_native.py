@@ -794,8 +794,8 @@ def test_sqlite_reads_those_columns_as_stored_and_nothing_else():
     plan, _ = csv_native.plan(qs)
     assert sorted(plan.raw) == [1, 2, 3, 4]
     table = CsvZoo._meta.db_table
-    for name in ("day", "stamp", "clock", "flag"):
-        assert f'+"{table}"."{name}" AS "{name}"' in plan.raw_sql
+    for name in ("day", "stamp", "clock", "flag"):  # (Django 4.2 writes no AS here)
+        assert f'+"{table}"."{name}"' in plan.raw_sql
     assert plan.raw_sql.replace("+", "") == plan.sql
     assert f'+"{table}"."ratio"' not in plan.raw_sql
     # without the plus, sqlite3 would have parsed the text itself: the C path really runs
@@ -814,7 +814,7 @@ def test_sqlite_expressions_and_positions_over_columns_read_as_stored():
     stamps = ["2024-01-02T03:04:05", "0001-01-01 00:00:00", "9999-12-31 23:59:59.999999"]
     _store_raw("default", "stamp", [*ODD_STAMPS[:5], *stamps, 20240102, 1.5, None])
     qs = CsvZoo.objects.all()
-    both(qs.annotate(s=F("stamp")).order_by("s", "key").values_list("s", "key"))
+    both(qs.annotate(s=F("stamp")).order_by("s", "key").values_list("key", "s"))
     both(qs.order_by("-stamp", "key").values_list("stamp", "key"))
     both(qs.values_list("stamp").distinct().order_by("stamp"))
     both(qs.values_list("stamp").annotate(n=Count("id")).order_by("stamp"))

@@ -100,8 +100,7 @@ size_t djf_dbtext_datetime(char *out, const char *s, size_t n, int utc)
     out[len++] = ' ';
     len += djf_fmt_time(out + len, hour, minute, second, us);
     if (utc) {
-        memcpy(out + len, "+00:00", 6);
-        len += 6;
+        len += djf_fmt_utcoffset(out + len, 0); /* "+00:00" */
     }
     return len;
 }
