@@ -893,3 +893,21 @@ def test_sqlite_random_doubles_in_a_decimal_column_match_the_orm():
         ok.append(i)
     assert len(ok) > len(values) // 2
     both(CsvZoo.objects.filter(key__in=ok).order_by("key").values_list("key", "price"))
+
+
+def test_sqlite_decimal_expressions_keep_django_s_digits():
+    """Only a column's decimals are quantized by Django (and so written by C); an expression's
+    converter keeps create_decimal_from_float's 15 digits, which the Python path writes."""
+    from djfast import csv_native
+
+    zoo_rows("default", 30)
+    qs = CsvZoo.objects.order_by("key").annotate(p2=F("price") * 3, same=F("price"))
+    columns = ("key", "price", "p2", "same")  # (Django 4.2's order: fields, then annotations)
+    both(qs.values_list(*columns))
+    from djfast.db import sqlite
+
+    plan, _ = csv_native.plan(qs.values_list(*columns))
+    specs = [sqlite._decimal_spec(plan, i) for i in range(4)]
+    price = CsvZoo._meta.get_field("price")
+    assert specs[0] is None and specs[2] is None
+    assert specs[1] == specs[3] and specs[1][1:] == (price.decimal_places, price.max_digits)

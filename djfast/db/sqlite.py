@@ -121,6 +121,11 @@ def csv_plan(plan: Any, query: Any, col_count: int) -> None:
     conn = plan.connection
     if query.combinator or "detect_types" in (conn.settings_dict.get("OPTIONS") or {}):
         return  # each part compiles its own SELECT; or sqlite3 converts as the user set it
+    if not any(
+        isinstance(expr, Col) and expr.output_field.get_internal_type() in _RAW_FIELDS
+        for _, expr in plan.columns
+    ):
+        return  # nothing to read as stored: no second compile
     compiler = query.get_compiler(using=plan.alias)
     found: dict[int, tuple[tuple[str, str], str, str | None]] = {}
     get_select = compiler.get_select
