@@ -150,6 +150,9 @@ class CSVFeed:
     def copy(
         self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /
     ) -> list[bytes]: ...
+    def pull(
+        self, pgconn: int, getcopydata: int, freemem: int, kinds: bytes, loaders: tuple[Any, ...], /
+    ) -> tuple[list[bytes], int]: ...
     def flush(self) -> bytes: ...
 
 # --- bulk (csrc/py/bulk.c) ---

@@ -433,6 +433,113 @@ error:
     return NULL;
 }
 
+/* libpq's PQgetCopyData and PQfreemem, as djfast/db/postgresql.py finds them in the libpq
+ * the connection itself uses (no link-time dependency on libpq). */
+typedef int (*djf_pq_getcopydata)(void *conn, char **buffer, int async);
+typedef void (*djf_pq_freemem)(void *ptr);
+
+/* Returns 0 and the C pointer an int argument holds, or -1 with an exception set. */
+static int djf_feed_pointer(PyObject *obj, void **out)
+{
+    void *p;
+
+    if (!PyLong_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "pull(): pointers must be ints");
+        return -1;
+    }
+    p = PyLong_AsVoidPtr(obj);
+    if (p == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "pull(): NULL pointer");
+        }
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+/* pull(pgconn, getcopydata, freemem, kinds, loaders) -> (chunks, status).
+ * Reads COPY OUT messages with libpq's own PQgetCopyData on the connection pointer (GIL
+ * released while it waits for the server) and writes them as copy() does, until at least one
+ * chunk is ready or the COPY ends. status: 1 more to read, 0 the COPY ended (PQgetCopyData
+ * returned -1: collect its result next), -1 libpq reported an error (-2: collect the result,
+ * which holds it). The caller holds the connection for the duration (its owning thread). */
+static PyObject *djf_feed_pull(djf_csv_feed_obj *f, PyObject *const *args, Py_ssize_t nargs)
+{
+    djf_state *st = djf_state_from_type(Py_TYPE(f));
+    PyObject *chunks = NULL;
+    PyObject *res = NULL;
+    void *conn = NULL;
+    void *fp = NULL;
+    djf_pq_getcopydata getcopydata = NULL;
+    djf_pq_freemem freemem = NULL;
+    PyObject *kinds;
+    PyObject *loaders;
+    char *msg = NULL;
+    int status = 1;
+    int n;
+    int rc;
+    Py_ssize_t i;
+
+    if (st == NULL) {
+        return NULL;
+    }
+    if (nargs != 5 || !PyBytes_Check(args[3]) || !PyTuple_Check(args[4]) ||
+        PyBytes_GET_SIZE(args[3]) != PyTuple_GET_SIZE(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "pull(pgconn: int, getcopydata: int, freemem: int, "
+                                         "kinds: bytes, loaders: tuple of the same length)");
+        return NULL;
+    }
+    if (djf_feed_pointer(args[0], &conn) < 0 || djf_feed_pointer(args[1], &fp) < 0) {
+        return NULL;
+    }
+    memcpy(&getcopydata, &fp, sizeof(fp));
+    if (djf_feed_pointer(args[2], &fp) < 0) {
+        return NULL;
+    }
+    memcpy(&freemem, &fp, sizeof(fp));
+    kinds = args[3];
+    loaders = args[4];
+    for (i = 0; i < PyBytes_GET_SIZE(kinds); i++) {
+        if ((unsigned char)PyBytes_AS_STRING(kinds)[i] >= DJF_FEED_NKINDS) {
+            PyErr_SetString(PyExc_ValueError, "unknown column kind");
+            return NULL;
+        }
+    }
+    if (f->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
+        return NULL;
+    }
+    f->busy = 1;
+    chunks = PyList_New(0);
+    if (chunks == NULL) {
+        goto done;
+    }
+    while (PyList_GET_SIZE(chunks) == 0) {
+        n = getcopydata(conn, &msg, 1); /* a message libpq has already read, if any */
+        if (n == 0) {
+            Py_BEGIN_ALLOW_THREADS n = getcopydata(conn, &msg, 0); /* wait for the server */
+            Py_END_ALLOW_THREADS
+        }
+        if (n < 0) {
+            status = n == -1 ? 0 : -1;
+            break;
+        }
+        rc = djf_feed_message(st, f, (const unsigned char *)msg, (size_t)n,
+                              (const unsigned char *)PyBytes_AS_STRING(kinds), loaders, chunks);
+        freemem(msg);
+        msg = NULL;
+        if (rc < 0) {
+            goto done;
+        }
+    }
+    res = Py_BuildValue("(Oi)", chunks, status);
+done:
+    Py_XDECREF(chunks);
+    f->busy = 0;
+    return res;
+}
+
 /* flush() -> bytes: everything buffered (possibly b""). */
 static PyObject *djf_feed_flush(djf_csv_feed_obj *f, PyObject *unused)
 {
@@ -516,6 +623,9 @@ static PyMethodDef djf_feed_methods[] = {
      "rows(batch, converters=None, kinds=None) -> list of chunks: DB-API row tuples as CSV."},
     {"copy", (PyCFunction)(void (*)(void))djf_feed_copy, METH_FASTCALL,
      "copy(messages, kinds, loaders) -> list of chunks: binary COPY data as CSV."},
+    {"pull", (PyCFunction)(void (*)(void))djf_feed_pull, METH_FASTCALL,
+     "pull(pgconn, getcopydata, freemem, kinds, loaders) -> (chunks, status): binary COPY read "
+     "with libpq's own calls (internal: djfast.db.postgresql)."},
     {"flush", (PyCFunction)djf_feed_flush, METH_NOARGS,
      "flush() -> bytes: everything buffered (possibly b'')."},
     {NULL, NULL, 0, NULL},
