@@ -12,6 +12,7 @@
 
 #include "copy_read.h"
 #include "fmt.h"
+#include "text_read.h"
 
 /* Column kinds of copy(); djfast/csv_native.py names the same numbers. */
 enum {
@@ -37,7 +38,18 @@ enum {
     DJF_ROWS_DATETIME_UTC = 1, /* naive datetime -> str() of it made aware in UTC */
     DJF_ROWS_DATE = 2,         /* exact date: unchanged */
     DJF_ROWS_BOOL = 3,         /* exact bool unchanged; int 0/1 -> False/True */
-    DJF_ROWS_NKINDS = 4
+    /* The value is the driver's raw text (bytes, or None for NULL) and C writes the text of
+     * what the driver's converter and then the column's converter make of it; a text not in
+     * the one known form goes to the column's callable, which converts it in Python. */
+    DJF_ROWS_RAW_INT = 4,           /* int(text) */
+    DJF_ROWS_RAW_DECIMAL = 5,       /* Decimal(text) */
+    DJF_ROWS_RAW_FLOAT = 6,         /* float(text) */
+    DJF_ROWS_RAW_BOOL = 7,          /* int(text), then 0/1 -> False/True */
+    DJF_ROWS_RAW_DATE = 8,          /* a date */
+    DJF_ROWS_RAW_TIME = 9,          /* a time */
+    DJF_ROWS_RAW_DATETIME = 10,     /* a naive datetime */
+    DJF_ROWS_RAW_DATETIME_UTC = 11, /* a datetime made aware in UTC */
+    DJF_ROWS_NKINDS = 12
 };
 
 #define DJF_FEED_NUMERIC_MAX 1100 /* numeric text longer than this goes through Python */
@@ -89,6 +101,105 @@ static int djf_feed_value(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, Py
     return res;
 }
 
+/* Writes repr(d) into text (DJF_COPY_TEXT_MAX bytes). Returns the length, 0 when it does not
+ * fit, or -1 with an exception set. */
+static Py_ssize_t djf_feed_fmt_double(char *text, double d)
+{
+    size_t n = djf_csv_fmt_double(text, d);
+    char *s;
+
+    if (n != 0) {
+        return (Py_ssize_t)n;
+    }
+    s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (s == NULL) {
+        return -1;
+    }
+    n = strlen(s);
+    if (n < DJF_COPY_TEXT_MAX) {
+        memcpy(text, s, n);
+    } else {
+        n = 0;
+    }
+    PyMem_Free(s);
+    return (Py_ssize_t)n;
+}
+
+/* Writes the raw text v (bytes) of a column of a DJF_ROWS_RAW_* kind. Returns 1 when written, 0
+ * when the column's callable must convert it, -1 with an exception set. */
+static int djf_feed_raw(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
+{
+    char text[DJF_COPY_TEXT_MAX];
+    const char *s;
+    char *end = NULL;
+    size_t len;
+    Py_ssize_t n = 0;
+    int number = 0;
+    double d;
+
+    if (v == Py_None) { /* NULL: the known converters all keep None */
+        return djf_csv_append_value(st, f->writer, r, &f->buf, Py_None, 1) < 0 ? -1 : 1;
+    }
+    if (!PyBytes_Check(v)) {
+        return 0;
+    }
+    s = PyBytes_AS_STRING(v);
+    len = (size_t)PyBytes_GET_SIZE(v);
+    switch (kind) {
+    case DJF_ROWS_RAW_INT:
+    case DJF_ROWS_RAW_DECIMAL:
+        len = kind == DJF_ROWS_RAW_INT ? djf_text_int(s, len) : djf_text_decimal(s, len);
+        if (len == 0) {
+            return 0;
+        }
+        return djf_csv_append_formatted(st, f->writer, r, &f->buf, s, len, 1, 1) < 0 ? -1 : 1;
+    case DJF_ROWS_RAW_FLOAT:
+        if (len == 0 || len >= DJF_COPY_TEXT_MAX || s[0] == ' ') {
+            return 0;
+        }
+        /* bytes are NUL-terminated: the parse stops at the end at the latest */
+        d = PyOS_string_to_double(s, &end, NULL);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear(); /* not a float's text here: Python decides, or raises */
+            return 0;
+        }
+        if (end != s + len) {
+            return 0;
+        }
+        n = djf_feed_fmt_double(text, d);
+        number = 1;
+        break;
+    case DJF_ROWS_RAW_BOOL:
+        if (len != 1 || (s[0] != '0' && s[0] != '1')) {
+            return 0;
+        }
+        return djf_csv_append_value(st, f->writer, r, &f->buf, s[0] == '1' ? Py_True : Py_False,
+                                    1) < 0
+                   ? -1
+                   : 1;
+    case DJF_ROWS_RAW_DATE:
+        if (djf_text_date(s, len) == 0) {
+            return 0;
+        }
+        return djf_csv_append_formatted(st, f->writer, r, &f->buf, s, len, 0, 1) < 0 ? -1 : 1;
+    case DJF_ROWS_RAW_TIME:
+        n = (Py_ssize_t)djf_text_time(text, s, len);
+        break;
+    case DJF_ROWS_RAW_DATETIME:
+    case DJF_ROWS_RAW_DATETIME_UTC:
+        n = (Py_ssize_t)djf_text_timestamp(text, s, len,
+                                           kind == DJF_ROWS_RAW_DATETIME ? "" : "+00:00");
+        break;
+    default:
+        break;
+    }
+    if (n <= 0) {
+        return n < 0 ? -1 : 0;
+    }
+    return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, (size_t)n, number, 1) < 0 ? -1
+                                                                                               : 1;
+}
+
 /* Writes value v of a column of the given rows() kind without its converter when the kind
  * allows it. Returns 1 when written, 0 when the converter must decide, -1 with an exception
  * set. */
@@ -98,6 +209,9 @@ static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
     char text[DJF_COPY_TEXT_MAX];
     size_t n;
 
+    if (kind >= DJF_ROWS_RAW_INT) {
+        return djf_feed_raw(st, f, r, kind, v);
+    }
     if (kind == DJF_ROWS_DATETIME_UTC && Py_TYPE(v) == api->DateTimeType &&
         PyDateTime_DATE_GET_TZINFO(v) == Py_None && PyDateTime_GET_YEAR(v) >= 1) {
         n = djf_fmt_date(text, PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v),
@@ -145,9 +259,9 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     if (st == NULL) {
         return NULL;
     }
-    if (nargs < 1 || nargs > 3 || !PyList_Check(args[0])) {
+    if (nargs < 1 || nargs > 3 || !(PyList_Check(args[0]) || PyTuple_Check(args[0]))) {
         PyErr_SetString(PyExc_TypeError,
-                        "rows(batch: list, converters: tuple | None, kinds: bytes | None)");
+                        "rows(batch: list | tuple, converters: tuple | None, kinds: bytes | None)");
         return NULL;
     }
     batch = args[0];
@@ -181,8 +295,8 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     if (chunks == NULL) {
         goto error;
     }
-    for (i = 0; i < PyList_GET_SIZE(batch); i++) {
-        row = PyList_GET_ITEM(batch, i);
+    for (i = 0; i < PySequence_Fast_GET_SIZE(batch); i++) {
+        row = PySequence_Fast_GET_ITEM(batch, i);
         if (!PyTuple_Check(row)) {
             PyErr_SetString(PyExc_TypeError, "rows must be tuples");
             goto error;
@@ -269,20 +383,11 @@ static int djf_feed_field(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
     case DJF_FEED_FLOAT:
         number = 1;
         if (djf_copy_get_double(data, len, &d)) {
-            n = djf_csv_fmt_double(text, d);
-            if (n == 0) {
-                char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-                if (s == NULL) {
-                    return -1;
-                }
-                n = strlen(s);
-                if (n < sizeof text) {
-                    memcpy(text, s, n);
-                } else {
-                    n = 0;
-                }
-                PyMem_Free(s);
+            Py_ssize_t m = djf_feed_fmt_double(text, d);
+            if (m < 0) {
+                return -1;
             }
+            n = (size_t)m;
         }
         break;
     case DJF_FEED_NUMERIC:

@@ -14,6 +14,11 @@ ENCODER_POSTGRESQL, ENCODER_SQLITE, ENCODER_MYSQL = 0, 1, 2
 # Column kinds of CSVFeed.rows (csrc/py/csv_copy.c): values C writes without calling the column's
 # converter, because Django's converter is known to give exactly that value.
 ROWS_CONVERT, ROWS_DATETIME_UTC, ROWS_DATE, ROWS_BOOL = 0, 1, 2, 3
+# Kinds of a column read as the driver's raw text (bytes, None for NULL): C writes the text of
+# what the driver's converter, then the column's converter, make of it, and hands any text not in
+# the one form it knows to the column's callable (djfast/db/mysql.py).
+ROWS_RAW_INT, ROWS_RAW_DECIMAL, ROWS_RAW_FLOAT, ROWS_RAW_BOOL = 4, 5, 6, 7
+ROWS_RAW_DATE, ROWS_RAW_TIME, ROWS_RAW_DATETIME, ROWS_RAW_DATETIME_UTC = 8, 9, 10, 11
 
 # The one Django converter (a method of connection.ops) each kind stands for.
 _ROWS_KIND_BY_CONVERTER = {
