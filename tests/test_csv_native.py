@@ -323,6 +323,165 @@ def test_postgresql_out_of_range_values_fail_as_the_orm_does():
             list(StreamingCSV(sel))
 
 
+MYSQL_EXPRESSIONS = [
+    "CAST(-12.5 AS DECIMAL(10,3))",
+    "CAST(0 AS DECIMAL(10,8))",  # str(Decimal) is "0E-8": converted in Python
+    "CAST(0.0000001 AS DECIMAL(12,9))",  # "1.00E-7"
+    "CAST(0.000001 AS DECIMAL(12,9))",
+    "CAST(-0.001 AS DECIMAL(5,2))",
+    "CAST(12345678901234567890123456789012345678901234567890.5 AS DECIMAL(65,1))",
+    "1 / 3",
+    "CAST(1e20 AS DOUBLE)",
+    "CAST(-0.0 AS DOUBLE)",
+    "-1e-300",
+    "CAST(0.1 AS FLOAT)",
+    "PI()",
+    "1e15 + 0.3",
+    "CAST(2 AS UNSIGNED) * 9223372036854775807 + 1",
+    "-9223372036854775807 - 1",
+    "2 = 2",
+    "YEAR(DATE '2024-01-01')",
+    "DATE '0001-01-01'",
+    "DATE '9999-12-31'",
+    "CAST('2024-02-29 12:00:00.5' AS DATETIME(1))",
+    "CAST('2024-02-29 12:00:00' AS DATETIME(6))",
+    "CAST('2024-02-29 12:00:00.000001' AS DATETIME(6))",
+    "TIMESTAMP '1000-01-01 00:00:00'",
+    "CAST('00:00:00' AS TIME)",
+    "CAST('00:00:00.000001' AS TIME(6))",
+    "CAST('23:59:59.999999' AS TIME(6))",
+    "CAST('12:00:00.5' AS TIME(3))",
+    "CAST('-00:00:01' AS TIME)",  # Django's typecast_time makes 00:00:01 of it
+    "NULL",
+    "CAST(NULL AS DECIMAL(5,2))",
+    "CAST(NULL AS DATETIME)",
+]
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_mysql_raw_text_of_expressions(use_tz):
+    """Columns read as the server's text, written by C, against the driver's conversion."""
+    zoo_rows("mysql", 3)
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="Europe/Paris" if not use_tz else "UTC"):
+        qs = CsvZoo.objects.using("mysql").order_by("key")
+        for expr in MYSQL_EXPRESSIONS:
+            both(qs.extra(select={"v": expr}).values_list("key", "v"), EXTRA_NATIVE)
+
+
+@pytest.mark.mysql
+def test_mysql_times_django_cannot_convert_fail_as_the_orm_does():
+    zoo_rows("mysql", 3)
+    qs = CsvZoo.objects.using("mysql").order_by("key")
+    for expr in ["CAST('-01:00:00' AS TIME)", "CAST('25:00:00' AS TIME)"]:
+        sel = qs.extra(select={"v": expr}).values_list("key", "v")
+        for native in (False, True):
+            with pytest.raises(ValueError):
+                list(StreamingCSV(sel, native=native))
+    assert CsvZoo.objects.using("mysql").count() == 3
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_mysql_edge_values_of_model_columns(use_tz):
+    zoo_rows("mysql", 14)
+    zoo = CsvZoo.objects.using("mysql")
+    edges = [
+        {"price": Decimal("-0.000001"), "ratio": 1e20, "clock": datetime.time(0, 0, 0, 1)},
+        {"price": Decimal("-99999999999999.999999"), "ratio": -0.0},
+        {"price": Decimal("0.000000"), "ratio": -1e-7, "clock": datetime.time(0, 0)},
+        {"ratio": 1.7976931348623157e308, "stamp": datetime.datetime(2024, 1, 1, 0, 0, 0, 1)},
+        {"ratio": 2.2250738585072014e-308, "stamp": datetime.datetime(9999, 12, 31, 23, 59, 59)},
+    ]
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="Europe/Paris" if not use_tz else "UTC"):
+        for key, values in enumerate(edges):
+            if use_tz and "stamp" in values:
+                values = {**values, "stamp": values["stamp"].replace(tzinfo=UTC)}
+            zoo.filter(key=key).update(**values)
+        with connections["mysql"].cursor() as cursor:  # a tinyint a BooleanField keeps as 2
+            cursor.execute("UPDATE testapp_csvzoo SET flag = 2 WHERE `key` = 5")
+        qs = zoo.order_by("key")
+        fields = ["key", "price", "ratio", "flag", "day", "stamp", "clock", "big", "span", "uid"]
+        out = both(qs.values_list(*fields))
+        assert b",2," in out  # the tinyint 2 went through Django's converter, kept as 2
+        both(qs.values_list(*fields), quoting=csv.QUOTE_NONNUMERIC)
+        both(qs.values_list(*fields), escape_formulas=True)
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_mysql_reads_numbers_and_dates_as_raw_text(monkeypatch, use_tz):
+    """The columns C can write from the server's text are read as text: the kinds handed to
+    CSVFeed.rows say so, and the values are bytes."""
+    from djfast import csv_native
+    from djfast.db import base
+
+    seen = []
+
+    class Feed:
+        def __init__(self, *args):
+            self.feed = _djfast.CSVFeed(*args)
+
+        def rows(self, rows, convs, kinds):
+            seen.append((rows[0], kinds))
+            return self.feed.rows(rows, convs, kinds)
+
+        def flush(self):
+            return self.feed.flush()
+
+    from djfast import _djfast
+
+    monkeypatch.setattr(csv_native, "_djfast", type("M", (), {"CSVFeed": Feed}))
+    zoo_rows("mysql", 8)
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="Europe/Paris" if not use_tz else "UTC"):
+        qs = CsvZoo.objects.using("mysql").order_by("key")
+        fields = ["key", "price", "ratio", "flag", "day", "stamp", "clock", "title", "span"]
+        both(qs.values_list(*fields))
+    (row, kinds), *_ = seen
+    stamp = base.ROWS_RAW_DATETIME_UTC if use_tz else base.ROWS_RAW_DATETIME
+    assert kinds == bytes(
+        [
+            base.ROWS_RAW_INT,
+            base.ROWS_RAW_DECIMAL,
+            base.ROWS_RAW_FLOAT,
+            base.ROWS_RAW_BOOL,
+            base.ROWS_RAW_DATE,
+            stamp,
+            base.ROWS_RAW_TIME,
+            base.ROWS_CONVERT,  # text: the driver's str
+            base.ROWS_CONVERT,  # a DurationField's bigint: Django converts it
+        ]
+    )
+    assert [type(v) for v in row[:7]] == [bytes] * 7
+    assert isinstance(row[7], str)
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(databases=DBS, transaction=True)  # autocommit, as in a view
+def test_mysql_error_mid_stream_propagates_as_the_orm_path(monkeypatch):
+    from djfast import csv_native
+
+    monkeypatch.setattr(csv_native, "FETCH_ROWS", 10)
+    zoo_rows("mysql", 60)
+    qs = (
+        CsvZoo.objects.using("mysql")
+        .order_by("key")
+        .extra(select={"v": "(SELECT 1 UNION SELECT 2 FROM DUAL WHERE testapp_csvzoo.key > 50)"})
+        .values_list("key", "v")
+    )
+    errors = []
+    for native in (False, True):
+        try:
+            list(StreamingCSV(qs, native=native))
+        except Exception as exc:
+            errors.append(exc)
+        assert CsvZoo.objects.using("mysql").count() == 60  # connection usable after
+    assert len(errors) == 2
+    assert type(errors[0]) is type(errors[1])
+    assert type(errors[0]).__module__ == "django.db.utils"
+    assert "more than 1 row" in str(errors[1])
+
+
 # ------------------------------------------------------------------ streaming and resources
 
 
