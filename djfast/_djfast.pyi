@@ -145,7 +145,11 @@ class CSVFeed:
         chunk_size: int = 0,
     ) -> None: ...
     def rows(
-        self, batch: list[tuple[Any, ...]], converters: tuple[Any, ...] | None = None, /
+        self,
+        batch: list[tuple[Any, ...]] | tuple[tuple[Any, ...], ...],
+        converters: tuple[Any, ...] | None = None,
+        kinds: bytes | None = None,
+        /,
     ) -> list[bytes]: ...
     def copy(
         self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /

@@ -2,8 +2,10 @@
  *
  * A CSVFeed writes rows read straight from a database into a CSVWriter's format, in chunks of
  * about chunk_size bytes cut at the same row boundaries as CSVChunks:
- *   - rows(batch, converters): DB-API rows (SQLite, MariaDB), with an optional one-argument
- *     callable per column applied to each value first (Django's converters);
+ *   - rows(batch, converters, kinds): DB-API rows (SQLite, MariaDB), with an optional
+ *     one-argument callable per column applied to each value first (Django's converters), and
+ *     per column a kind saying when C may write a value without it; the DJF_ROWS_RAW_* kinds
+ *     take the driver's raw text (MariaDB) and write it with csrc/core/text_read.h;
  *   - copy(messages, kinds, loaders): PostgreSQL binary COPY data (csrc/core/copy_read.h), each
  *     column decoded in C by its kind, or loaded in Python by its loader (called with the
  *     field's bytes or None) when the kind is DJF_FEED_PY or C has no exact text for a value.
