@@ -842,6 +842,9 @@ def bad(raw):
     if raw == b"abc":
         raise ValueError("x")
 
+def boom(raw):
+    raise ValueError(raw)
+
 def run(n):
     for _ in range(n):
         f = _djfast.CSVFeed(w, ["a", "b"], b"\xef\xbb\xbf")
@@ -859,6 +862,12 @@ def run(n):
             except (ValueError, TypeError):
                 pass
         _djfast.CSVFeed(w).rows([(1, "x", None)] * 100, (None, str.upper, bad), bytes([3, 0, 0]))
+        raw = (b"1.5", b"-0.50", b"1", b"2024-02-29", b"00:00:00.5", b"2024-01-01 00:00:00", None)
+        _djfast.CSVFeed(w).rows([raw] * 100, (float,) * 7, bytes([6, 5, 7, 8, 9, 11, 4]))
+        try:  # a text C refuses goes to the column's callable, which raises here
+            _djfast.CSVFeed(w).rows([(b"1", b"1e5")] * 10, (int, boom), bytes([4, 5]))
+        except ValueError:
+            pass
 
 run(200)
 gc.collect()
