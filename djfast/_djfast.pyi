@@ -146,7 +146,7 @@ class CSVFeed:
     ) -> None: ...
     def rows(
         self,
-        batch: list[tuple[Any, ...]],
+        batch: list[tuple[Any, ...]] | tuple[tuple[Any, ...], ...],
         converters: tuple[Any, ...] | None = None,
         kinds: bytes | None = None,
         decimals: tuple[tuple[int, int, int] | None, ...] | None = None,
@@ -158,6 +158,9 @@ class CSVFeed:
     def copy(
         self, messages: list[Any], kinds: bytes, loaders: tuple[Any, ...], /
     ) -> list[bytes]: ...
+    def pull(
+        self, pgconn: int, getcopydata: int, freemem: int, kinds: bytes, loaders: tuple[Any, ...], /
+    ) -> tuple[list[bytes], int]: ...
     def flush(self) -> bytes: ...
 
 # --- bulk (csrc/py/bulk.c) ---

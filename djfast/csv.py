@@ -184,27 +184,24 @@ def _label(model: Any, name: str) -> str:
     return str(verbose) if verbose is not None else name
 
 
-def _as_values_list(qs: QuerySet, fields: Sequence[str] | None) -> QuerySet:
-    """``qs`` as the tuples-of-columns QuerySet StreamingCSV writes."""
+def _as_values_list(qs: QuerySet, fields: Sequence[str] | None) -> tuple[QuerySet, list[str]]:
+    """``qs`` as the tuples-of-columns QuerySet StreamingCSV writes, and its column names (a
+    bare ``values_list()`` names all concrete fields, then the annotations)."""
     from django.db.models.query import ModelIterable, NamedValuesListIterable, ValuesListIterable
 
     iterable = qs._iterable_class
     if fields is not None:
-        return qs.values_list(*fields)
-    if issubclass(iterable, ModelIterable):
-        return qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
-    if not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
+        qs = qs.values_list(*fields)
+    elif issubclass(iterable, ModelIterable):
+        qs = qs.values_list(*[f.name for f in qs.model._meta.concrete_fields])
+    elif not issubclass(iterable, (ValuesListIterable, NamedValuesListIterable)):
         # .values() dicts and flat values_list scalars: the same columns as tuples
-        return qs.values_list(*qs._fields)  # type: ignore[attr-defined]  # private, not in stubs
-    return qs
-
-
-def _column_names(qs: QuerySet) -> list[str]:
-    """The column names of a values_list QuerySet (all concrete fields when it names none)."""
-    return list(qs._fields) or [  # type: ignore[attr-defined]  # private, not in stubs
+        qs = qs.values_list(*qs._fields)  # type: ignore[attr-defined]  # private, not in stubs
+    names = list(qs._fields) or [  # type: ignore[attr-defined]  # private, not in stubs
         *(f.attname for f in qs.model._meta.concrete_fields),
         *qs.query.annotation_select,
     ]
+    return qs, names
 
 
 def _unstarted(agen: Any) -> bool:
@@ -391,11 +388,11 @@ def StreamingCSV(
     if isinstance(rows, QuerySet):
         from djfast import csv_native
 
-        qs = _as_values_list(rows, fields)
+        qs, names = _as_values_list(rows, fields)
         if formats:
-            column_formats = _formats.resolve(formats, _column_names(qs))
+            column_formats = _formats.resolve(formats, names)
         if header is True:
-            header = [_label(qs.model, name) for name in _column_names(qs)]
+            header = [_label(qs.model, name) for name in names]
         reason = "native=False"
         if native:
             plan, reason = csv_native.plan(qs, column_formats)

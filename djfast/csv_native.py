@@ -9,10 +9,12 @@ vendor module (``djfast.db.<vendor>.csv_read``) reads the rows and hands them to
 path's.
 
 What the vendor modules do per value: PostgreSQL decodes binary COPY in C for the common types
-and loads every other value with psycopg's loader, then Django's converters; SQLite and MariaDB
-pass raw cursor rows to C, applying Django's converters (and per-column formats) in Python only to
-the values C cannot write exactly. SQLite selects date, time, datetime and boolean columns as
-stored (``+col``: no sqlite3 type converter runs), and C writes their canonical text.
+and loads every other value with psycopg's loader, then Django's converters; SQLite passes raw
+cursor rows to C, reading date, time, datetime and boolean columns as stored (``+col``: no
+sqlite3 type converter runs) and applying Django's converters (and per-column formats) in Python
+only to the values C cannot write exactly; MariaDB reads numbers and dates as the server's text,
+which C writes as the text of the value the driver and Django would make, converting in Python
+only what C has no exact form of and the columns with other converters.
 """
 
 from __future__ import annotations

@@ -326,3 +326,33 @@ def test_csv_writer_from_two_threads() -> None:
     lines = sorted(b"".join(got[0] + got[1]).decode().splitlines(keepends=True))
     if not errors:
         assert "".join(lines) == "".join(sorted(_csv_text(rows).splitlines(keepends=True)))
+
+
+# ---- a 100 MB value through BulkInserter: stored exactly as bulk_create stores it, on SQLite
+# and PostgreSQL (binary COPY: one 100 MB field in one message)
+@pytest.mark.django_db(databases=["default", "postgresql"], transaction=True)
+@pytest.mark.parametrize(
+    "alias", ["default", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_bulk_inserter_100mb_value_as_bulk_create(alias: str) -> None:
+    import hashlib
+
+    from django.db.models.functions import Length
+
+    from djfast.bulk import BulkInserter
+    from tests.testapp.models_bulk import BulkFast
+
+    body = "é" + "q" * (BIG - 3) + "\n"  # 100 MB of UTF-8, a two-byte character first
+    objects = BulkFast.objects.using(alias)
+
+    def stored() -> tuple[int, str]:
+        (length,) = objects.annotate(n=Length("body")).values_list("n", flat=True)
+        (value,) = objects.values_list("body", flat=True)
+        return length, hashlib.sha256(value.encode()).hexdigest()
+
+    objects.bulk_create([BulkFast(key=1, body=body)])
+    expected = stored()
+    objects.all().delete()
+    with BulkInserter(BulkFast, ["key", "body"], using=alias) as b:
+        b.add((1, body))
+    assert stored() == expected == (len(body), hashlib.sha256(body.encode()).hexdigest())

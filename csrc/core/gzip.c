@@ -56,6 +56,22 @@ void djf_gzip_write_header(uint8_t *dst, djf_gzip_name name, int level)
     }
 }
 
+djf_status djf_gzip_append_header(djf_buf *out, djf_gzip_name name, int level)
+{
+    size_t header = 0;
+    djf_status st = djf_gzip_header_size(name, &header);
+
+    if (st == DJF_OK) {
+        st = djf_buf_reserve(out, header);
+    }
+    if (st != DJF_OK) {
+        return st;
+    }
+    djf_gzip_write_header((uint8_t *)out->data + out->len, name, level);
+    out->len += header;
+    return DJF_OK;
+}
+
 void djf_gzip_write_trailer(uint8_t *dst, uint32_t crc, uint64_t isize)
 {
     put_le32(dst, crc);
@@ -186,7 +202,6 @@ static djf_status run_deflate(z_stream *zs, const uint8_t *in, size_t n, int flu
 
 djf_status djf_gzstream_begin(djf_gzstream *s, djf_buf *out)
 {
-    size_t header = 0;
     djf_status st = DJF_OK;
 
     if (s->zs == NULL || s->finished) {
@@ -195,15 +210,10 @@ djf_status djf_gzstream_begin(djf_gzstream *s, djf_buf *out)
     if (s->header_done) {
         return DJF_OK;
     }
-    st = djf_gzip_header_size(s->name, &header);
-    if (st == DJF_OK) {
-        st = djf_buf_reserve(out, header);
-    }
+    st = djf_gzip_append_header(out, s->name, s->level);
     if (st != DJF_OK) {
         return st;
     }
-    djf_gzip_write_header((uint8_t *)out->data + out->len, s->name, s->level);
-    out->len += header;
     s->header_done = 1;
     return DJF_OK;
 }

@@ -40,6 +40,10 @@ djf_status djf_gzip_header_size(djf_gzip_name name, size_t *out);
  * zlib do (9 -> 2, 1 -> 4, else 0). Never fails. */
 void djf_gzip_write_header(uint8_t *dst, djf_gzip_name name, int level);
 
+/* Appends the header to out (growing it). Returns DJF_OK, DJF_EOVERFLOW or DJF_ENOMEM; out is
+ * unchanged on error. Every stream engine begins its member with it. */
+djf_status djf_gzip_append_header(djf_buf *out, djf_gzip_name name, int level);
+
 /* Writes the 8-byte trailer (crc32 and isize = input length mod 2^32). Never fails. */
 void djf_gzip_write_trailer(uint8_t *dst, uint32_t crc, uint64_t isize);
 

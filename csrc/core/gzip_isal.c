@@ -265,7 +265,6 @@ djf_status djf_isal_stream_start(djf_isal_stream *s, djf_isal *c, djf_gzip_name 
 
 djf_status djf_isal_stream_begin(djf_isal_stream *s, djf_buf *out)
 {
-    size_t header = 0;
     djf_status st = DJF_OK;
 
     if (s->c == NULL || s->finished) {
@@ -274,15 +273,10 @@ djf_status djf_isal_stream_begin(djf_isal_stream *s, djf_buf *out)
     if (s->header_done) {
         return DJF_OK;
     }
-    st = djf_gzip_header_size(s->name, &header);
-    if (st == DJF_OK) {
-        st = djf_buf_reserve(out, header);
-    }
+    st = djf_gzip_append_header(out, s->name, xfl_level(s->c->level));
     if (st != DJF_OK) {
         return st;
     }
-    djf_gzip_write_header((uint8_t *)out->data + out->len, s->name, xfl_level(s->c->level));
-    out->len += header;
     s->header_done = 1;
     return DJF_OK;
 }

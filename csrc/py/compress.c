@@ -11,10 +11,7 @@
 /* Below this many input bytes the work is too short to pay for releasing the GIL. */
 #define DJF_GIL_THRESHOLD 16384
 
-/* Returns 0 and a C-contiguous view of obj in *view, or -1 with an exception set: a TypeError
- * naming `what` for a non-buffer, the exporter's own (BufferError for a non-contiguous view, as
- * zlib.compress raises) otherwise. */
-static int get_bytes_view(PyObject *obj, Py_buffer *view, const char *what)
+int djf_compress_get_view(PyObject *obj, Py_buffer *view, const char *what)
 {
     if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) {
         PyErr_Format(PyExc_TypeError, "%s must be a bytes-like object, not %.100s", what,
@@ -24,8 +21,7 @@ static int get_bytes_view(PyObject *obj, Py_buffer *view, const char *what)
     return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
 }
 
-/* Returns 0 and the int in *out, or -1 with an exception set (range lo..hi, named). */
-static int get_int(PyObject *obj, long lo, long hi, const char *what, long *out)
+int djf_compress_get_int(PyObject *obj, long lo, long hi, const char *what, long *out)
 {
     long v;
 
@@ -43,6 +39,44 @@ static int get_int(PyObject *obj, long lo, long hi, const char *what, long *out)
     }
     *out = v;
     return 0;
+}
+
+PyObject *djf_compress_to_bytes(djf_compress_fn fn, void *ctx, const Py_buffer *view, size_t bound,
+                                const char *what)
+{
+    PyObject *out = NULL;
+    PyObject *res = NULL;
+    size_t len = 0;
+    djf_status rc = DJF_OK;
+
+    if (bound > (size_t)PY_SSIZE_T_MAX) {
+        djf_raise_status(DJF_EOVERFLOW, what);
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
+    if (out == NULL) {
+        goto done;
+    }
+    {
+        /* release the GIL for long work only: the output buffer is already allocated */
+        PyThreadState *ts = view->len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
+        rc = fn(ctx, view->buf, (size_t)view->len, (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
+        if (ts != NULL) {
+            PyEval_RestoreThread(ts);
+        }
+    }
+    if (rc != DJF_OK) {
+        djf_raise_status(rc, what);
+        goto done;
+    }
+    if (_PyBytes_Resize(&out, (Py_ssize_t)len) < 0) {
+        goto done; /* out was freed and set to NULL */
+    }
+    res = out;
+    out = NULL;
+done:
+    Py_XDECREF(out);
+    return res;
 }
 
 /* Returns a compressor for `level` from the pool or a new one, or NULL with an exception. */
@@ -134,70 +168,61 @@ PyDoc_STRVAR(
     "FNAME field; name_len >= 0 sets FNAME with name_len bytes b'a' and a NUL, as\n"
     "Django's compress_string pads against BREACH.");
 
+typedef struct gzip_job {
+    struct libdeflate_compressor *c;
+    int level;
+    djf_gzip_name name;
+} gzip_job;
+
+static djf_status gzip_run(void *ctx, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                           size_t *len)
+{
+    gzip_job *job = ctx;
+
+    return djf_gzip_compress(job->c, job->level, job->name, in, n, out, cap, len);
+}
+
 /* Returns a new bytes object, or NULL with an exception set. */
 static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     djf_compress_state *st = &djf_get_state(module)->compress;
-    struct libdeflate_compressor *c = NULL;
+    gzip_job job = {NULL, 0, {0, 0, 0}};
     Py_buffer view = {0};
-    PyObject *out = NULL;
     PyObject *res = NULL;
     long level = 0;
     long name_len = 0;
     long os = 0;
-    djf_gzip_name name = {0, 0, 0};
     size_t bound = 0;
-    size_t len = 0;
     djf_status rc = DJF_OK;
 
     if (nargs != 4) {
         PyErr_Format(PyExc_TypeError, "gzip_compress() takes 4 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (get_int(args[1], 1, 12, "level", &level) < 0 ||
-        get_int(args[2], -1, LONG_MAX / 4, "name_len", &name_len) < 0 ||
-        get_int(args[3], 0, 255, "os", &os) < 0 || get_bytes_view(args[0], &view, "data") < 0) {
+    if (djf_compress_get_int(args[1], 1, 12, "level", &level) < 0 ||
+        djf_compress_get_int(args[2], -1, LONG_MAX / 4, "name_len", &name_len) < 0 ||
+        djf_compress_get_int(args[3], 0, 255, "os", &os) < 0 ||
+        djf_compress_get_view(args[0], &view, "data") < 0) {
         return NULL;
     }
-    name.fname = name_len >= 0;
-    name.name_len = name_len >= 0 ? (size_t)name_len : 0;
-    name.os = (uint8_t)os;
-    c = take_deflate(st, (int)level);
-    if (c == NULL) {
+    job.level = (int)level;
+    job.name.fname = name_len >= 0;
+    job.name.name_len = name_len >= 0 ? (size_t)name_len : 0;
+    job.name.os = (uint8_t)os;
+    job.c = take_deflate(st, job.level);
+    if (job.c == NULL) {
         goto done;
     }
-    rc = djf_gzip_bound(c, name, (size_t)view.len, &bound);
-    if (rc != DJF_OK || bound > (size_t)PY_SSIZE_T_MAX) {
-        djf_raise_status(rc != DJF_OK ? rc : DJF_EOVERFLOW, "gzip_compress");
-        goto done;
-    }
-    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
-    if (out == NULL) {
-        goto done;
-    }
-    {
-        /* release the GIL for long work only: the output buffer is already allocated */
-        PyThreadState *ts = view.len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
-        rc = djf_gzip_compress(c, (int)level, name, view.buf, (size_t)view.len,
-                               (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
-        if (ts != NULL) {
-            PyEval_RestoreThread(ts);
-        }
-    }
+    rc = djf_gzip_bound(job.c, job.name, (size_t)view.len, &bound);
     if (rc != DJF_OK) {
         djf_raise_status(rc, "gzip_compress");
         goto done;
     }
-    if (_PyBytes_Resize(&out, (Py_ssize_t)len) < 0) {
-        goto done; /* out was freed and set to NULL */
-    }
-    res = out;
-    out = NULL;
+    res = djf_compress_to_bytes(gzip_run, &job, &view, bound, "gzip_compress");
 done:
-    if (c != NULL) {
-        put_deflate(st, c, (int)level);
+    if (job.c != NULL) {
+        put_deflate(st, job.c, job.level);
     }
-    Py_XDECREF(out);
     PyBuffer_Release(&view);
     return res;
 }
@@ -206,25 +231,29 @@ PyDoc_STRVAR(zstd_compress_doc,
              "zstd_compress(data, level, /) -> bytes\n\n"
              "One zstd frame of `data` (ZSTD_compress2), window capped at 8 MB (RFC 9659).");
 
+static djf_status zstd_run(void *ctx, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                           size_t *len)
+{
+    return djf_zstd_compress(ctx, in, n, out, cap, len);
+}
+
 /* Returns a new bytes object, or NULL with an exception set. */
 static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     djf_compress_state *st = &djf_get_state(module)->compress;
     struct ZSTD_CCtx_s *c = NULL;
     Py_buffer view = {0};
-    PyObject *out = NULL;
     PyObject *res = NULL;
     long level = 0;
     size_t bound = 0;
-    size_t len = 0;
     djf_status rc = DJF_OK;
 
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError, "zstd_compress() takes 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (get_int(args[1], ZSTD_minCLevel(), ZSTD_maxCLevel(), "level", &level) < 0 ||
-        get_bytes_view(args[0], &view, "data") < 0) {
+    if (djf_compress_get_int(args[1], ZSTD_minCLevel(), ZSTD_maxCLevel(), "level", &level) < 0 ||
+        djf_compress_get_view(args[0], &view, "data") < 0) {
         return NULL;
     }
     c = djf_compress_take_zstd(st);
@@ -235,35 +264,13 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
     if (rc == DJF_OK) {
         rc = djf_zstd_bound((size_t)view.len, &bound);
     }
-    if (rc != DJF_OK || bound > (size_t)PY_SSIZE_T_MAX) {
-        djf_raise_status(rc != DJF_OK ? rc : DJF_EOVERFLOW, "zstd_compress");
-        goto done;
-    }
-    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
-    if (out == NULL) {
-        goto done;
-    }
-    {
-        /* release the GIL for long work only: the output buffer is already allocated */
-        PyThreadState *ts = view.len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
-        rc = djf_zstd_compress(c, view.buf, (size_t)view.len, (uint8_t *)PyBytes_AS_STRING(out),
-                               bound, &len);
-        if (ts != NULL) {
-            PyEval_RestoreThread(ts);
-        }
-    }
     if (rc != DJF_OK) {
         djf_raise_status(rc, "zstd_compress");
         goto done;
     }
-    if (_PyBytes_Resize(&out, (Py_ssize_t)len) < 0) {
-        goto done; /* out was freed and set to NULL */
-    }
-    res = out;
-    out = NULL;
+    res = djf_compress_to_bytes(zstd_run, c, &view, bound, "zstd_compress");
 done:
     djf_compress_put_zstd(st, c);
-    Py_XDECREF(out);
     PyBuffer_Release(&view);
     return res;
 }

@@ -11,6 +11,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "djf_common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
 struct djf_state;
 struct libdeflate_compressor;
 struct ZSTD_CCtx_s;
@@ -32,6 +37,21 @@ typedef struct djf_compress_state {
     int n_isal;
     PyTypeObject *body_cache_type; /* BodyCache (compress_cache.c) */
 } djf_compress_state;
+
+/* What every whole-body function (gzip/zstd/isal/brotli_compress) shares.
+ * get_view: 0 and a C-contiguous view of obj, or -1 with an exception set (a TypeError naming
+ * `what` for a non-buffer, the exporter's own, e.g. BufferError, otherwise).
+ * get_int: 0 and the int in *out, or -1 with an exception set (TypeError, or ValueError when
+ * outside lo..hi, naming `what`).
+ * to_bytes: runs fn(ctx, input, output of `bound` bytes) into a new bytes object, the GIL
+ * released for large inputs (fn touches no Python object), and returns it trimmed to the
+ * length written, or NULL with an exception set (named `what`). */
+typedef djf_status (*djf_compress_fn)(void *ctx, const uint8_t *in, size_t n, uint8_t *out,
+                                      size_t cap, size_t *len);
+int djf_compress_get_view(PyObject *obj, Py_buffer *view, const char *what);
+int djf_compress_get_int(PyObject *obj, long lo, long hi, const char *what, long *out);
+PyObject *djf_compress_to_bytes(djf_compress_fn fn, void *ctx, const Py_buffer *view, size_t bound,
+                                const char *what);
 
 /* Returns 0, or -1 with an exception set. */
 int djf_compress_exec(PyObject *module, struct djf_state *st);

@@ -2,9 +2,12 @@
  *
  * A CSVFeed writes rows read straight from a database into a CSVWriter's format, in chunks of
  * about chunk_size bytes cut at the same row boundaries as CSVChunks:
- *   - rows(batch, converters, kinds, decimals): DB-API rows (SQLite, MariaDB), with an optional
+ *   - rows(batch, converters, kinds): DB-API rows (SQLite, MariaDB), with an optional
  *     one-argument callable per column applied to each value first (Django's converters), and
- *     per column a kind saying which values C may write itself (exactly as the converter would);
+ *     per column a kind saying when C may write a value without it; the DJF_ROWS_RAW_* kinds
+ *     take the driver's raw text (MariaDB) and write it with csrc/core/text_read.h, the
+ *     DJF_ROWS_ISO_* and DJF_ROWS_DECIMAL_QUANTIZE kinds SQLite's values read as stored, with
+ *     csrc/core/dbtext.h (rows' fourth argument: per column (sig, places, max_digits) or None);
  *   - copy(messages, kinds, loaders): PostgreSQL binary COPY data (csrc/core/copy_read.h), each
  *     column decoded in C by its kind, or loaded in Python by its loader (called with the
  *     field's bytes or None) when the kind is DJF_FEED_PY or C has no exact text for a value.
@@ -14,6 +17,7 @@
 #include "copy_read.h"
 #include "dbtext.h"
 #include "fmt.h"
+#include "text_read.h"
 
 /* Column kinds of copy(); djfast/csv_native.py names the same numbers. */
 enum {
@@ -39,14 +43,25 @@ enum {
     DJF_ROWS_DATETIME_UTC = 1, /* naive datetime -> str() of it made aware in UTC */
     DJF_ROWS_DATE = 2,         /* exact date: unchanged */
     DJF_ROWS_BOOL = 3,         /* exact bool unchanged; int 0/1 -> False/True */
-    /* Stored text read raw (SQLite without its type converters), None -> None: */
-    DJF_ROWS_ISO_DATETIME = 4,     /* canonical text -> str() of the naive datetime */
-    DJF_ROWS_ISO_DATETIME_UTC = 5, /* canonical text -> str() of it made aware in UTC */
-    DJF_ROWS_ISO_DATE = 6,         /* canonical text -> str() of the date */
-    DJF_ROWS_ISO_TIME = 7,         /* canonical text -> str() of the time */
+    /* The value is the driver's raw text (bytes, or None for NULL) and C writes the text of
+     * what the driver's converter and then the column's converter make of it; a text not in
+     * the one known form goes to the column's callable, which converts it in Python. */
+    DJF_ROWS_RAW_INT = 4,           /* int(text) */
+    DJF_ROWS_RAW_DECIMAL = 5,       /* Decimal(text) */
+    DJF_ROWS_RAW_FLOAT = 6,         /* float(text) */
+    DJF_ROWS_RAW_BOOL = 7,          /* int(text), then 0/1 -> False/True */
+    DJF_ROWS_RAW_DATE = 8,          /* a date */
+    DJF_ROWS_RAW_TIME = 9,          /* a time */
+    DJF_ROWS_RAW_DATETIME = 10,     /* a naive datetime */
+    DJF_ROWS_RAW_DATETIME_UTC = 11, /* a datetime made aware in UTC */
+    /* SQLite values read as stored (str for text; no sqlite3 type converter), None -> None: */
+    DJF_ROWS_ISO_DATETIME = 12,     /* canonical text -> str() of the naive datetime */
+    DJF_ROWS_ISO_DATETIME_UTC = 13, /* canonical text -> str() of it made aware in UTC */
+    DJF_ROWS_ISO_DATE = 14,         /* canonical text -> str() of the date */
+    DJF_ROWS_ISO_TIME = 15,         /* canonical text -> str() of the time */
     /* Django's SQLite decimal converter (dbtext.h), None -> None; float/int -> str(Decimal) */
-    DJF_ROWS_DECIMAL_QUANTIZE = 8,
-    DJF_ROWS_NKINDS = 9
+    DJF_ROWS_DECIMAL_QUANTIZE = 16,
+    DJF_ROWS_NKINDS = 17
 };
 
 #define DJF_FEED_NUMERIC_MAX 1100 /* numeric text longer than this goes through Python */
@@ -96,6 +111,105 @@ static int djf_feed_value(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, Py
     res = djf_csv_append_value(st, f->writer, r, &f->buf, v, 1);
     Py_DECREF(v);
     return res;
+}
+
+/* Writes repr(d) into text (DJF_COPY_TEXT_MAX bytes). Returns the length, 0 when it does not
+ * fit, or -1 with an exception set. */
+static Py_ssize_t djf_feed_fmt_double(char *text, double d)
+{
+    size_t n = djf_csv_fmt_double(text, d);
+    char *s;
+
+    if (n != 0) {
+        return (Py_ssize_t)n;
+    }
+    s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (s == NULL) {
+        return -1;
+    }
+    n = strlen(s);
+    if (n < DJF_COPY_TEXT_MAX) {
+        memcpy(text, s, n);
+    } else {
+        n = 0;
+    }
+    PyMem_Free(s);
+    return (Py_ssize_t)n;
+}
+
+/* Writes the raw text v (bytes) of a column of a DJF_ROWS_RAW_* kind. Returns 1 when written, 0
+ * when the column's callable must convert it, -1 with an exception set. */
+static int djf_feed_raw(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
+{
+    char text[DJF_COPY_TEXT_MAX];
+    const char *s;
+    char *end = NULL;
+    size_t len;
+    Py_ssize_t n = 0;
+    int number = 0;
+    double d;
+
+    if (v == Py_None) { /* NULL: the known converters all keep None */
+        return djf_csv_append_value(st, f->writer, r, &f->buf, Py_None, 1) < 0 ? -1 : 1;
+    }
+    if (!PyBytes_Check(v)) {
+        return 0;
+    }
+    s = PyBytes_AS_STRING(v);
+    len = (size_t)PyBytes_GET_SIZE(v);
+    switch (kind) {
+    case DJF_ROWS_RAW_INT:
+    case DJF_ROWS_RAW_DECIMAL:
+        len = kind == DJF_ROWS_RAW_INT ? djf_text_int(s, len) : djf_text_decimal(s, len);
+        if (len == 0) {
+            return 0;
+        }
+        return djf_csv_append_formatted(st, f->writer, r, &f->buf, s, len, 1, 1) < 0 ? -1 : 1;
+    case DJF_ROWS_RAW_FLOAT:
+        if (len == 0 || len >= DJF_COPY_TEXT_MAX || s[0] == ' ') {
+            return 0;
+        }
+        /* bytes are NUL-terminated: the parse stops at the end at the latest */
+        d = PyOS_string_to_double(s, &end, NULL);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear(); /* not a float's text here: Python decides, or raises */
+            return 0;
+        }
+        if (end != s + len) {
+            return 0;
+        }
+        n = djf_feed_fmt_double(text, d);
+        number = 1;
+        break;
+    case DJF_ROWS_RAW_BOOL:
+        if (len != 1 || (s[0] != '0' && s[0] != '1')) {
+            return 0;
+        }
+        return djf_csv_append_value(st, f->writer, r, &f->buf, s[0] == '1' ? Py_True : Py_False,
+                                    1) < 0
+                   ? -1
+                   : 1;
+    case DJF_ROWS_RAW_DATE:
+        if (djf_text_date(s, len) == 0) {
+            return 0;
+        }
+        return djf_csv_append_formatted(st, f->writer, r, &f->buf, s, len, 0, 1) < 0 ? -1 : 1;
+    case DJF_ROWS_RAW_TIME:
+        n = (Py_ssize_t)djf_text_time(text, s, len);
+        break;
+    case DJF_ROWS_RAW_DATETIME:
+    case DJF_ROWS_RAW_DATETIME_UTC:
+        n = (Py_ssize_t)djf_text_timestamp(text, s, len,
+                                           kind == DJF_ROWS_RAW_DATETIME ? "" : "+00:00");
+        break;
+    default:
+        break;
+    }
+    if (n <= 0) {
+        return n < 0 ? -1 : 0;
+    }
+    return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, (size_t)n, number, 1) < 0 ? -1
+                                                                                               : 1;
 }
 
 /* Writes the canonical ISO text of a str read raw for an ISO kind. Returns 1 when written, 0 when
@@ -182,6 +296,9 @@ static int djf_feed_known(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
             return djf_feed_decimal(st, f, r, spec, v);
         }
         return djf_feed_iso(st, f, r, kind, v);
+    }
+    if (kind >= DJF_ROWS_RAW_INT) {
+        return djf_feed_raw(st, f, r, kind, v);
     }
     if (kind == DJF_ROWS_DATETIME_UTC && Py_TYPE(v) == api->DateTimeType &&
         PyDateTime_DATE_GET_TZINFO(v) == Py_None && PyDateTime_GET_YEAR(v) >= 1) {
@@ -273,9 +390,9 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     if (st == NULL) {
         return NULL;
     }
-    if (nargs < 1 || nargs > 4 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "rows(batch: list, converters: tuple | None, kinds: "
-                                         "bytes | None, decimals: tuple | None)");
+    if (nargs < 1 || nargs > 4 || !(PyList_Check(args[0]) || PyTuple_Check(args[0]))) {
+        PyErr_SetString(PyExc_TypeError, "rows(batch: list | tuple, converters: tuple | None, "
+                                         "kinds: bytes | None, decimals: tuple | None)");
         return NULL;
     }
     batch = args[0];
@@ -330,8 +447,8 @@ static PyObject *djf_feed_rows(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     if (chunks == NULL) {
         goto error;
     }
-    for (i = 0; i < PyList_GET_SIZE(batch); i++) {
-        row = PyList_GET_ITEM(batch, i);
+    for (i = 0; i < PySequence_Fast_GET_SIZE(batch); i++) {
+        row = PySequence_Fast_GET_ITEM(batch, i);
         if (!PyTuple_Check(row)) {
             PyErr_SetString(PyExc_TypeError, "rows must be tuples");
             goto error;
@@ -420,20 +537,11 @@ static int djf_feed_field(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, in
     case DJF_FEED_FLOAT:
         number = 1;
         if (djf_copy_get_double(data, len, &d)) {
-            n = djf_csv_fmt_double(text, d);
-            if (n == 0) {
-                char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-                if (s == NULL) {
-                    return -1;
-                }
-                n = strlen(s);
-                if (n < sizeof text) {
-                    memcpy(text, s, n);
-                } else {
-                    n = 0;
-                }
-                PyMem_Free(s);
+            Py_ssize_t m = djf_feed_fmt_double(text, d);
+            if (m < 0) {
+                return -1;
             }
+            n = (size_t)m;
         }
         break;
     case DJF_FEED_NUMERIC:
@@ -584,6 +692,113 @@ error:
     return NULL;
 }
 
+/* libpq's PQgetCopyData and PQfreemem, as djfast/db/postgresql.py finds them in the libpq
+ * the connection itself uses (no link-time dependency on libpq). */
+typedef int (*djf_pq_getcopydata)(void *conn, char **buffer, int async);
+typedef void (*djf_pq_freemem)(void *ptr);
+
+/* Returns 0 and the C pointer an int argument holds, or -1 with an exception set. */
+static int djf_feed_pointer(PyObject *obj, void **out)
+{
+    void *p;
+
+    if (!PyLong_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "pull(): pointers must be ints");
+        return -1;
+    }
+    p = PyLong_AsVoidPtr(obj);
+    if (p == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "pull(): NULL pointer");
+        }
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+/* pull(pgconn, getcopydata, freemem, kinds, loaders) -> (chunks, status).
+ * Reads COPY OUT messages with libpq's own PQgetCopyData on the connection pointer (GIL
+ * released while it waits for the server) and writes them as copy() does, until at least one
+ * chunk is ready or the COPY ends. status: 1 more to read, 0 the COPY ended (PQgetCopyData
+ * returned -1: collect its result next), -1 libpq reported an error (-2: collect the result,
+ * which holds it). The caller holds the connection for the duration (its owning thread). */
+static PyObject *djf_feed_pull(djf_csv_feed_obj *f, PyObject *const *args, Py_ssize_t nargs)
+{
+    djf_state *st = djf_state_from_type(Py_TYPE(f));
+    PyObject *chunks = NULL;
+    PyObject *res = NULL;
+    void *conn = NULL;
+    void *fp = NULL;
+    djf_pq_getcopydata getcopydata = NULL;
+    djf_pq_freemem freemem = NULL;
+    PyObject *kinds;
+    PyObject *loaders;
+    char *msg = NULL;
+    int status = 1;
+    int n;
+    int rc;
+    Py_ssize_t i;
+
+    if (st == NULL) {
+        return NULL;
+    }
+    if (nargs != 5 || !PyBytes_Check(args[3]) || !PyTuple_Check(args[4]) ||
+        PyBytes_GET_SIZE(args[3]) != PyTuple_GET_SIZE(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "pull(pgconn: int, getcopydata: int, freemem: int, "
+                                         "kinds: bytes, loaders: tuple of the same length)");
+        return NULL;
+    }
+    if (djf_feed_pointer(args[0], &conn) < 0 || djf_feed_pointer(args[1], &fp) < 0) {
+        return NULL;
+    }
+    memcpy(&getcopydata, &fp, sizeof(fp));
+    if (djf_feed_pointer(args[2], &fp) < 0) {
+        return NULL;
+    }
+    memcpy(&freemem, &fp, sizeof(fp));
+    kinds = args[3];
+    loaders = args[4];
+    for (i = 0; i < PyBytes_GET_SIZE(kinds); i++) {
+        if ((unsigned char)PyBytes_AS_STRING(kinds)[i] >= DJF_FEED_NKINDS) {
+            PyErr_SetString(PyExc_ValueError, "unknown column kind");
+            return NULL;
+        }
+    }
+    if (f->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
+        return NULL;
+    }
+    f->busy = 1;
+    chunks = PyList_New(0);
+    if (chunks == NULL) {
+        goto done;
+    }
+    while (PyList_GET_SIZE(chunks) == 0) {
+        n = getcopydata(conn, &msg, 1); /* a message libpq has already read, if any */
+        if (n == 0) {
+            Py_BEGIN_ALLOW_THREADS n = getcopydata(conn, &msg, 0); /* wait for the server */
+            Py_END_ALLOW_THREADS
+        }
+        if (n < 0) {
+            status = n == -1 ? 0 : -1;
+            break;
+        }
+        rc = djf_feed_message(st, f, (const unsigned char *)msg, (size_t)n,
+                              (const unsigned char *)PyBytes_AS_STRING(kinds), loaders, chunks);
+        freemem(msg);
+        msg = NULL;
+        if (rc < 0) {
+            goto done;
+        }
+    }
+    res = Py_BuildValue("(Oi)", chunks, status);
+done:
+    Py_XDECREF(chunks);
+    f->busy = 0;
+    return res;
+}
+
 /* flush() -> bytes: everything buffered (possibly b""). */
 static PyObject *djf_feed_flush(djf_csv_feed_obj *f, PyObject *unused)
 {
@@ -668,6 +883,9 @@ static PyMethodDef djf_feed_methods[] = {
      "tuples as CSV."},
     {"copy", (PyCFunction)(void (*)(void))djf_feed_copy, METH_FASTCALL,
      "copy(messages, kinds, loaders) -> list of chunks: binary COPY data as CSV."},
+    {"pull", (PyCFunction)(void (*)(void))djf_feed_pull, METH_FASTCALL,
+     "pull(pgconn, getcopydata, freemem, kinds, loaders) -> (chunks, status): binary COPY read "
+     "with libpq's own calls (internal: djfast.db.postgresql)."},
     {"flush", (PyCFunction)djf_feed_flush, METH_NOARGS,
      "flush() -> bytes: everything buffered (possibly b'')."},
     {NULL, NULL, 0, NULL},

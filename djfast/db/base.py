@@ -14,11 +14,16 @@ ENCODER_POSTGRESQL, ENCODER_SQLITE, ENCODER_MYSQL = 0, 1, 2
 # Column kinds of CSVFeed.rows (csrc/py/csv_copy.c): values C writes without calling the column's
 # converter, because Django's converter is known to give exactly that value.
 ROWS_CONVERT, ROWS_DATETIME_UTC, ROWS_DATE, ROWS_BOOL = 0, 1, 2, 3
-# Stored text read raw (SQLite without sqlite3's type converters): canonical ISO text -> str() of
-# what Django makes of it; and Django's SQLite decimal converter (create_decimal_from_float, then
+# Kinds of a column read as the driver's raw text (bytes, None for NULL): C writes the text of
+# what the driver's converter, then the column's converter, make of it, and hands any text not in
+# the one form it knows to the column's callable (djfast/db/mysql.py).
+ROWS_RAW_INT, ROWS_RAW_DECIMAL, ROWS_RAW_FLOAT, ROWS_RAW_BOOL = 4, 5, 6, 7
+ROWS_RAW_DATE, ROWS_RAW_TIME, ROWS_RAW_DATETIME, ROWS_RAW_DATETIME_UTC = 8, 9, 10, 11
+# SQLite values read as stored (djfast/db/sqlite.py): canonical ISO text (a str) -> str() of what
+# Django makes of it; and Django's SQLite decimal converter (create_decimal_from_float, then
 # quantize), with a (sig, places, max_digits) per column. None stays None for all of these.
-ROWS_ISO_DATETIME, ROWS_ISO_DATETIME_UTC, ROWS_ISO_DATE, ROWS_ISO_TIME = 4, 5, 6, 7
-ROWS_DECIMAL_QUANTIZE = 8
+ROWS_ISO_DATETIME, ROWS_ISO_DATETIME_UTC, ROWS_ISO_DATE, ROWS_ISO_TIME = 12, 13, 14, 15
+ROWS_DECIMAL_QUANTIZE = 16
 
 # The one Django converter (a method of connection.ops) each kind stands for.
 _ROWS_KIND_BY_CONVERTER = {

@@ -1,6 +1,6 @@
 """MariaDB/MySQL (mysqlclient): rows in through multi-row INSERT statements built in C, each
 within the server's ``max_allowed_packet``, values escaped by the driver; rows out (CSV exports)
-through an unbuffered raw cursor in large batches."""
+through an unbuffered result in large batches, numbers and dates as the server's text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ from typing import Any
 from django.db import models
 from django.db.models.constants import OnConflict
 
-from djfast.db.base import ENCODER_MYSQL, row_kinds
+from djfast.db.base import (
+    ENCODER_MYSQL,
+    ROWS_CONVERT,
+    ROWS_RAW_BOOL,
+    ROWS_RAW_DATE,
+    ROWS_RAW_DATETIME,
+    ROWS_RAW_DATETIME_UTC,
+    ROWS_RAW_DECIMAL,
+    ROWS_RAW_FLOAT,
+    ROWS_RAW_INT,
+    ROWS_RAW_TIME,
+)
 
 ENCODER = ENCODER_MYSQL
 CSV_PATH = "native-mysql"
@@ -121,30 +132,135 @@ def update_batch(upd: Any, rows: list[Any], offset: int) -> int:
             cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")
 
 
+def _raw_readers(driver: dict[Any, Any]) -> dict[int, tuple[Any, bool, int]]:
+    """Field types whose values the export reads as raw text: per type, the driver's converter
+    (which C mimics), whether the driver hands it str rather than bytes, and the raw kind of a
+    column of that type without converters. Only a type whose converter on this connection is
+    exactly the one C mimics is read raw; any other keeps the driver's conversion."""
+    import decimal
+
+    from django.db.backends.utils import typecast_time
+    from MySQLdb import times
+    from MySQLdb.constants import FIELD_TYPE as T
+
+    known: dict[int, tuple[Any, bool, int]] = {}
+    for t in (T.TINY, T.SHORT, T.LONG, T.LONGLONG, T.INT24, T.YEAR):
+        known[t] = (int, False, ROWS_RAW_INT)
+    for t in (T.DECIMAL, T.NEWDECIMAL):  # the driver passes str to these (_mysql.c)
+        known[t] = (decimal.Decimal, True, ROWS_RAW_DECIMAL)
+    for t in (T.FLOAT, T.DOUBLE):
+        known[t] = (float, False, ROWS_RAW_FLOAT)
+    known[T.DATE] = (times.Date_or_None, True, ROWS_RAW_DATE)
+    known[T.TIME] = (typecast_time, True, ROWS_RAW_TIME)  # Django's own TIME conversion
+    for t in (T.DATETIME, T.TIMESTAMP):
+        known[t] = (times.DateTime_or_None, True, ROWS_RAW_DATETIME)
+    return {t: v for t, v in known.items() if driver.get(t) is v[0]}
+
+
+def _raw_column(plan: Any, index: int, reader: tuple[Any, bool, int], utc: bool) -> tuple[Any, int]:
+    """The callable (raw text or None -> the ORM's value) and the rows() kind of one column read
+    raw. The callable converts as the driver then Django would; C calls it for the texts it
+    has no exact form of, and for every value of a column whose kind is ROWS_CONVERT."""
+    from django.db.backends.mysql.operations import DatabaseOperations as Ops
+
+    driver, as_str, kind = reader
+    django = plan.value_converter(index)
+    convs, _ = plan.columns[index]
+    formats = getattr(plan, "formats", None) or {}
+    if index in formats:
+        kind = ROWS_CONVERT
+    elif convs:
+        func = getattr(convs[0], "__func__", None) if len(convs) == 1 else None
+        if func is Ops.convert_booleanfield_value and kind == ROWS_RAW_INT:
+            kind = ROWS_RAW_BOOL
+        elif func is Ops.convert_datetimefield_value and kind == ROWS_RAW_DATETIME and utc:
+            kind = ROWS_RAW_DATETIME_UTC
+        else:
+            kind = ROWS_CONVERT
+
+    if as_str:
+
+        def load(raw: bytes | None) -> Any:
+            return None if raw is None else driver(raw.decode())
+
+    else:
+
+        def load(raw: bytes | None) -> Any:
+            return None if raw is None else driver(raw)
+
+    if django is None:
+        return load, kind
+    return (lambda raw: django(load(raw))), kind
+
+
+def _query_bytes(raw: Any, sql: str, params: Any) -> bytes:
+    """The statement as MySQLdb's Cursor.execute sends it: parameters made literals by the
+    connection and interpolated with %."""
+    query = sql.encode(raw.encoding)
+    if params is None:
+        return query
+    if isinstance(params, dict):
+        args: Any = {
+            (k.encode(raw.encoding) if isinstance(k, str) else k): raw.literal(v)
+            for k, v in params.items()
+        }
+    else:
+        args = tuple(map(raw.literal, params))
+    return query % args
+
+
 def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
-    """Chunks of a native CSV export: the compiled SELECT on an unbuffered (SSCursor) raw
-    cursor, so memory stays bounded, fetched in batches, Django's converters applied only to
-    the columns with some. The connection's conversions are the ORM's (same driver object)."""
-    from MySQLdb.cursors import SSCursor
+    """Chunks of a native CSV export: the compiled SELECT sent on the ORM's own connection and
+    read unbuffered (bounded memory) in batches, through a result whose numeric and temporal
+    columns skip the driver's Python-level converters and arrive as raw text, which C writes
+    as the text of the value the driver and Django's converters would make (the rows() raw
+    kinds); other columns keep the driver's conversion and Django's converters as before."""
+    from django.conf import settings
 
     from djfast.csv_native import FETCH_ROWS
 
     conn = plan.connection
-    convs = plan.row_converters()
-    kinds = row_kinds(plan) if convs is not None else None
     conn.ensure_connection()
     conn.validate_no_broken_transaction()
+    raw = conn.connection
+    driver = raw.converter
+    readers = _raw_readers(driver)
+    utc = settings.USE_TZ and conn.timezone_name == "UTC"
     with conn.wrap_database_errors:
-        cursor = conn.connection.cursor(SSCursor)
+        raw.query(_query_bytes(raw, plan.sql, plan.params))
+        # the result takes its converters from the connection when it is made: raw text for
+        # the types read raw, for this result only
+        raw.converter = {k: v for k, v in driver.items() if k not in readers}
+        try:
+            res = raw.use_result()
+        finally:
+            raw.converter = driver
     try:
-        with conn.wrap_database_errors:
-            cursor.execute(plan.sql, plan.params)
-        while True:
+        convs: list[Any] = []
+        kinds: list[int] = []
+        for index, column in enumerate(res.describe() if res is not None else ()):
+            reader = readers.get(column[1])
+            if reader is None:
+                convs.append(plan.value_converter(index))
+                kinds.append(ROWS_CONVERT)
+            else:
+                conv, kind = _raw_column(plan, index, reader, utc)
+                convs.append(conv)
+                kinds.append(kind)
+        row_convs = tuple(convs) if any(c is not None for c in convs) else None
+        row_kinds = bytes(kinds) if row_convs is not None and any(kinds) else None
+        while res is not None:
             with conn.wrap_database_errors:
-                rows = cursor.fetchmany(FETCH_ROWS)
+                rows = res.fetch_row(FETCH_ROWS, 0)
             if not rows:
                 break
-            yield feed.rows(list(rows), convs, kinds)
+            yield feed.rows(rows, row_convs, row_kinds)
     finally:
+        # read and drop what is left (a client disconnect), so the connection stays usable
         with conn.wrap_database_errors:
-            cursor.close()  # reads and drops what is left, so the connection stays usable
+            try:
+                if res is not None:
+                    res.discard()
+            finally:
+                while raw.next_result() == 0:
+                    raw.discard_result()

@@ -4,7 +4,9 @@ an exact binary form and text otherwise, both payloads built in C."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 import re
 from typing import Any
 
@@ -342,9 +344,39 @@ def _loader(conn: Any, load: Any, convert: Any) -> Any:
     return loaded
 
 
+@functools.cache
+def libpq_copy_functions() -> tuple[int, int] | None:
+    """Addresses of ``PQgetCopyData`` and ``PQfreemem`` in the libpq this process has loaded
+    (the one psycopg's connections use, whichever psycopg implementation loaded it), or None
+    when there is not exactly one libpq mapped (or no ``/proc/self/maps``): then the COPY is
+    read through psycopg's ``pgconn.get_copy_data``, one Python call per row."""
+    import ctypes
+
+    paths = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rstrip("\n").split(maxsplit=5)[-1]
+                name = os.path.basename(path)
+                if name.startswith("libpq") and ".so" in name:
+                    paths.add(path)
+    except OSError:
+        return None
+    if len(paths) != 1:
+        return None
+    try:
+        lib = ctypes.CDLL(paths.pop(), mode=os.RTLD_NOLOAD | os.RTLD_NOW)
+        get = ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value
+        free = ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return None
+    return (get, free) if get and free else None
+
+
 def csv_read(plan: Any, feed: Any) -> Any:
     """Chunks of a native CSV export: ``COPY (<select>) TO STDOUT (FORMAT binary)`` read with
-    libpq's copy calls and decoded in C. Inside a transaction the COPY runs in a savepoint, so
+    libpq's ``PQgetCopyData`` called from C (:func:`libpq_copy_functions`; else psycopg's
+    ``get_copy_data``, a Python call per row) and decoded in C. Inside a transaction the COPY runs in a savepoint, so
     a cancelled COPY (the generator closed early: a client disconnect) leaves the transaction
     and the connection usable; outside one, the cancelled statement is simply gone."""
     from psycopg import errors as pgerrors
@@ -408,8 +440,17 @@ def csv_read(plan: Any, feed: Any) -> Any:
         copying = True
         msgs: list[Any] = []
         size = 0
+        native = libpq_copy_functions()
+        ptr = getattr(pgconn, "pgconn_ptr", None)
+        if native is not None and ptr:
+            # libpq's own calls from C: no Python object per row
+            while copying:
+                out, status = feed.pull(ptr, *native, kinds, loaders)
+                copying = status == 1
+                if out:
+                    yield out
         get = pgconn.get_copy_data
-        while True:
+        while copying:
             nbytes, data = get(0)
             if nbytes < 0:
                 copying = False
