@@ -1,11 +1,6 @@
-/* djfast core: the text Django's ORM writes for a value read raw from a database, when that
- * text can be derived exactly without Python.
+/* djfast core: the text Django's ORM writes for a decimal read raw from SQLite, when that text
+ * can be derived exactly without Python (stored ISO dates and times are read by text_read.h).
  *
- * - Stored ISO text of dates, times and datetimes (what Django's SQLite backend stores:
- *   date.isoformat(), time.isoformat(), datetime.isoformat(" ")), re-written as str() of the
- *   value Django parses from it. Only the exact canonical forms are accepted; every other form
- *   the parsers would take (a "T" separator, an offset, fewer fraction digits...) is left to
- *   the caller (0 returned), which converts it in Python.
  * - Decimals as Django's SQLite backend converts a stored REAL or INTEGER:
  *   str(Context(prec=sig).create_decimal_from_float(v).quantize(Decimal(1).scaleb(-places),
  *   context=Context(prec=max_digits))), both contexts rounding ROUND_HALF_EVEN.
@@ -20,23 +15,7 @@
 #include "djf_common.h"
 #include "fmt.h"
 
-/* "YYYY-MM-DD HH:MM:SS.ffffff+00:00" */
-#define DJF_DBTEXT_DATETIME_MAX (DJF_FMT_DATE_MAX + 1 + DJF_FMT_TIME_MAX + 6)
-#define DJF_DBTEXT_SIG_MAX      18 /* create_decimal precisions handled (digits in a uint64) */
-
-/* s[0..n) must be exactly "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD HH:MM:SS.ffffff" (ASCII digits,
- * year >= 1, a real calendar day, hour < 24, minute and second < 60). Writes str() of the
- * datetime (microseconds only when not zero), then "+00:00" when `utc` (the value made aware
- * in UTC). At most DJF_DBTEXT_DATETIME_MAX bytes. */
-size_t djf_dbtext_datetime(char *out, const char *s, size_t n, int utc);
-
-/* s must be exactly "YYYY-MM-DD" (year >= 1, a real calendar day). Writes str() of the date.
- * At most DJF_FMT_DATE_MAX bytes. */
-size_t djf_dbtext_date(char *out, const char *s, size_t n);
-
-/* s must be exactly "HH:MM:SS" or "HH:MM:SS.ffffff" (hour < 24, minute and second < 60).
- * Writes str() of the time. At most DJF_FMT_TIME_MAX bytes. */
-size_t djf_dbtext_time(char *out, const char *s, size_t n);
+#define DJF_DBTEXT_SIG_MAX 18 /* create_decimal precisions handled (digits in a uint64) */
 
 /* The quantization of Django's SQLite decimal converter. */
 typedef struct djf_dbtext_decimal {

@@ -1,5 +1,7 @@
-/* djfast core: values in a database's text protocol (MariaDB/MySQL's rows as the server sends
- * them) written as the text Python's str() gives the value the driver makes of them. Pure C99.
+/* djfast core: values in a database's text form (MariaDB/MySQL's rows as the server sends
+ * them; the ISO text Django's SQLite backend stores, which its parsers read the same way)
+ * written as the text Python's str() gives the value the driver or Django makes of them.
+ * Pure C99.
  *
  * Each function takes the value's text s[0..n) (not NUL-terminated) and either writes the exact
  * text and returns its length, or returns 0 when the text is not in the one form known here

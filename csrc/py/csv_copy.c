@@ -216,7 +216,8 @@ static int djf_feed_raw(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int 
  * the converter must decide, -1 with an exception set. */
 static int djf_feed_iso(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int kind, PyObject *v)
 {
-    char text[DJF_DBTEXT_DATETIME_MAX];
+    char text[DJF_TEXT_TIMESTAMP_MAX];
+    const char *out = text;
     const char *s;
     size_t len;
     size_t n = 0;
@@ -237,19 +238,20 @@ static int djf_feed_iso(djf_state *st, djf_csv_feed_obj *f, djf_csv_row *r, int 
     switch (kind) {
     case DJF_ROWS_ISO_DATETIME:
     case DJF_ROWS_ISO_DATETIME_UTC:
-        n = djf_dbtext_datetime(text, s, len, kind == DJF_ROWS_ISO_DATETIME_UTC);
+        n = djf_text_timestamp(text, s, len, kind == DJF_ROWS_ISO_DATETIME_UTC ? "+00:00" : "");
         break;
     case DJF_ROWS_ISO_DATE:
-        n = djf_dbtext_date(text, s, len);
+        n = djf_text_date(s, len); /* the text is str() of the date */
+        out = s;
         break;
     default:
-        n = djf_dbtext_time(text, s, len);
+        n = djf_text_time(text, s, len);
         break;
     }
     if (n == 0) {
         return 0;
     }
-    return djf_csv_append_formatted(st, f->writer, r, &f->buf, text, n, 0, 1) < 0 ? -1 : 1;
+    return djf_csv_append_formatted(st, f->writer, r, &f->buf, out, n, 0, 1) < 0 ? -1 : 1;
 }
 
 /* Writes the text of Django's SQLite decimal converter for an exact float or int. Returns 1 when

@@ -19,6 +19,11 @@ static char out[DJF_TEXT_TIMESTAMP_MAX];
         ck_assert_mem_eq(out, expected, n_);                                                       \
     } while (0)
 
+/* SQLite: the ISO text Django stores (date.isoformat(), time.isoformat(),
+ * datetime.isoformat(" ")), read as Django's parse_datetime/parse_time read it. */
+#define DT(s, utc) djf_text_timestamp(out, s, strlen(s), (utc) ? "+00:00" : "")
+#define CLOCK(s)   djf_text_time(out, s, strlen(s))
+
 START_TEST(test_integers)
 {
     SAME(djf_text_int, "0");
@@ -102,6 +107,71 @@ START_TEST(test_timestamps)
 }
 END_TEST
 
+START_TEST(test_sqlite_stored_datetimes)
+{
+    TEXT_EQ(DT("2024-03-31 00:59:59.999999", 1), "2024-03-31 00:59:59.999999+00:00");
+    TEXT_EQ(DT("2024-03-31 00:59:59.999999", 0), "2024-03-31 00:59:59.999999");
+    TEXT_EQ(DT("1970-01-01 00:00:00", 1), "1970-01-01 00:00:00+00:00");
+    TEXT_EQ(DT("0001-01-01 00:00:00.000001", 0), "0001-01-01 00:00:00.000001");
+    TEXT_EQ(DT("9999-12-31 23:59:59", 0), "9999-12-31 23:59:59");
+    /* microsecond 0 written out is dropped, as str() drops it */
+    TEXT_EQ(DT("2024-01-02 03:04:05.000000", 1), "2024-01-02 03:04:05+00:00");
+    TEXT_EQ(DT("2000-02-29 12:00:00", 0), "2000-02-29 12:00:00");
+}
+END_TEST
+
+START_TEST(test_sqlite_other_datetime_forms_are_left_to_python)
+{
+    static const char *const others[] = {
+        "2024-01-02T03:04:05",
+        "2024-01-02 03:04:05+00:00",
+        "2024-01-02 03:04:05Z",
+        "2024-01-02 03:04:05.1234567",
+        "2024-01-02 03:04",
+        "2024-1-02 03:04:05",
+        "2024-01-02  03:04:05",
+        "0000-01-01 00:00:00",
+        "2023-02-29 00:00:00",
+        "1900-02-29 00:00:00",
+        "2024-13-01 00:00:00",
+        "2024-04-31 00:00:00",
+        "2024-01-00 00:00:00",
+        "2024-01-02 24:00:00",
+        "2024-01-02 23:60:00",
+        "2024-01-02 23:59:60",
+        "2024-01-02 03:04:05,000001",
+        "2024-01-02",
+        "",
+        "2024-01-02 03:04:05 ",
+        "２０２４-01-02 03:04:05",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        ck_assert_msg(DT(others[i], 1) == 0, "accepted %s", others[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_sqlite_stored_dates_and_times)
+{
+    SAME(djf_text_date, "2000-02-29");
+    SAME(djf_text_date, "0001-01-01");
+    SAME(djf_text_date, "9999-12-31");
+    REFUSED(djf_text_date, "2100-02-29");
+    REFUSED(djf_text_date, "20240102");
+    REFUSED(djf_text_date, "2024-01-02 00:00:00");
+    REFUSED(djf_text_date, "0000-01-01");
+    TEXT_EQ(CLOCK("00:00:00"), "00:00:00");
+    TEXT_EQ(CLOCK("23:59:59.999999"), "23:59:59.999999");
+    TEXT_EQ(CLOCK("12:00:00.000000"), "12:00:00");
+    ck_assert_uint_eq(CLOCK("12:00"), 0);
+    TEXT_EQ(CLOCK("12:00:00.5"), "12:00:00.500000"); /* parse_time scales short fractions */
+    ck_assert_uint_eq(CLOCK("12:00:00+02:00"), 0);
+    ck_assert_uint_eq(CLOCK("24:00:00"), 0);
+}
+END_TEST
+
 static Suite *text_read_suite(void)
 {
     Suite *s = suite_create("text_read");
@@ -112,6 +182,9 @@ static Suite *text_read_suite(void)
     tcase_add_test(tc, test_dates);
     tcase_add_test(tc, test_times);
     tcase_add_test(tc, test_timestamps);
+    tcase_add_test(tc, test_sqlite_stored_datetimes);
+    tcase_add_test(tc, test_sqlite_other_datetime_forms_are_left_to_python);
+    tcase_add_test(tc, test_sqlite_stored_dates_and_times);
     suite_add_tcase(s, tc);
     return s;
 }
