@@ -170,6 +170,7 @@ size_t djf_text_timestamp(char *out, const char *s, size_t n, const char *suffix
     int sec;
     int us;
     size_t len;
+    size_t i;
     size_t slen = strlen(suffix);
 
     if (n < 19 || slen > 6 || s[10] != ' ' || !djf_text_read_date(s, &y, &m, &d) ||
@@ -179,6 +180,8 @@ size_t djf_text_timestamp(char *out, const char *s, size_t n, const char *suffix
     len = djf_fmt_date(out, y, m, d);
     out[len++] = ' ';
     len += djf_fmt_time(out + len, h, mi, sec, us);
-    memcpy(out + len, suffix, slen);
-    return len + slen;
+    for (i = 0; i < slen; i++) { /* the suffix's bytes, without its NUL */
+        out[len++] = suffix[i];
+    }
+    return len;
 }
