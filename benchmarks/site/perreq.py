@@ -55,6 +55,64 @@ def environ(path: str, accept_encoding: str) -> dict[str, Any]:
     }
 
 
+def handlers_for(stacks: dict[str, list[str]]) -> dict[str, Any]:
+    """A WSGIHandler per middleware stack (the settings in force otherwise)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    handlers = {}
+    for name, stack in stacks.items():
+        with override_settings(MIDDLEWARE=stack):
+            handlers[name] = WSGIHandler()
+    return handlers
+
+
+def request(handler: Any, path: str, accept_encoding: str) -> tuple[str, bytes]:
+    """One request as a WSGI server makes it; returns (Content-Encoding or "", body as sent)."""
+    sent: dict[str, str] = {}
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+        sent.update((k.lower(), v) for k, v in headers)
+
+    response = handler(environ(path, accept_encoding), start_response)
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    return sent.get("content-encoding", ""), body
+
+
+def check(handlers: dict[str, Any], path: str) -> None:
+    """Every stack's response, decoded, equals the "none" stack's identity body (and warms the
+    caches: render, first sighting, admission)."""
+    _, reference = request(handlers["none"], path, "identity")
+    for name, handler in handlers.items():
+        for client, ae in CLIENTS.items():
+            for _ in range(3):
+                encoding, body = request(handler, path, ae)
+            if harness.decode(body, encoding) != reference:
+                raise AssertionError(f"{name} to a {client} client: body differs from 'none'")
+
+
+def measure(
+    handlers: dict[str, Any], path: str, repeats: int, number: int
+) -> dict[tuple[str, str], list[float]]:
+    """CPU us per request of each (stack, client), one sample per repeat, interleaved."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    for rep in range(repeats):
+        names = list(handlers) if rep % 2 == 0 else list(reversed(handlers))
+        for client, ae in CLIENTS.items():
+            for name in names:
+                # stock gzip costs ~10x more per request: fewer of them, same precision
+                n = max(1, number // 5) if name == "django" else number
+                start = time.process_time()
+                for _ in range(n):
+                    request(handlers[name], path, ae)
+                elapsed = time.process_time() - start
+                samples.setdefault((name, client), []).append(elapsed / n * 1e6)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", default="/cached/")
@@ -69,39 +127,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.test.utils import override_settings
-
-    handlers = {}
-    for name, stack in STACKS.items():
-        with override_settings(MIDDLEWARE=stack):
-            handlers[name] = WSGIHandler()
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        pass
-
-    def one(handler: Any, accept_encoding: str) -> int:
-        response = handler(environ(opts.path, accept_encoding), start_response)
-        size = sum(len(part) for part in response)
-        response.close()
-        return size
-
-    for handler in handlers.values():
-        for ae in CLIENTS.values():
-            for _ in range(3):  # render, first sighting, admission: the rest are cache hits
-                one(handler, ae)
-    samples: dict[tuple[str, str], list[float]] = {}
-    for rep in range(opts.repeats):
-        names = list(handlers) if rep % 2 == 0 else list(reversed(handlers))
-        for client, ae in CLIENTS.items():
-            for name in names:
-                # stock gzip costs ~10x more per request: fewer of them, same precision
-                number = max(20, opts.number // 5) if name == "django" else opts.number
-                start = time.process_time()
-                for _ in range(number):
-                    one(handlers[name], ae)
-                elapsed = time.process_time() - start
-                samples.setdefault((name, client), []).append(elapsed / number * 1e6)
+    handlers = handlers_for(STACKS)
+    check(handlers, opts.path)
+    samples = measure(handlers, opts.path, opts.repeats, opts.number)
     print(f"{opts.path}: CPU us per request (median of {opts.repeats}), process_time")
     for client in CLIENTS:
         stock = statistics.median(samples["django", client])
