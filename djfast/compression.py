@@ -14,6 +14,7 @@ import gzip
 import logging
 import os
 import re
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
@@ -282,13 +283,52 @@ def _flushes_each_chunk(response: Any) -> bool:
 # ---------------------------------------------------------------- engines
 
 
+# django.utils.text imports secrets; django-stubs declare only the module's own names
+_STOCK_RANDBELOW = django_text.secrets.randbelow  # type: ignore[attr-defined]
+# Only where the GIL makes next() on one bytes iterator atomic (each byte goes to one draw).
+_POOL_OK = getattr(sys, "_is_gil_enabled", lambda: True)()
+_POOL_SIZE = 256
+_random_pool: Iterator[int] = iter(())
+
+
+def _forget_random_pool() -> None:
+    """A forked child must not replay the parent's pending random bytes."""
+    global _random_pool
+    _random_pool = iter(())
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_random_pool)
+
+
 def _random_name_len(max_random_bytes: int) -> int:
-    """Django's BREACH padding length (drawn through django.utils.text.secrets so tests that
-    mock it there see the draw), or -1 for no FNAME field at all."""
+    """Django's BREACH padding length, or -1 for no FNAME field at all.
+
+    Django draws ``secrets.randbelow(max_random_bytes)`` (through django.utils.text.secrets,
+    where tests mock it; a replaced randbelow is always called). The stock one costs an
+    ``os.urandom`` system call per response, so bounds up to 256 are drawn here from the same
+    source, ``os.urandom``, read 256 bytes at a time: a byte below the largest multiple of the
+    bound, reduced modulo it (rejection sampling, so uniform as randbelow is). Each byte is used
+    once; a forked child starts a new batch."""
+    global _random_pool
     if not max_random_bytes:
         return -1
-    # django.utils.text imports secrets; django-stubs declare only the module's own names
-    return django_text.secrets.randbelow(max_random_bytes)  # type: ignore[attr-defined]
+    randbelow = django_text.secrets.randbelow  # type: ignore[attr-defined]
+    if (
+        randbelow is not _STOCK_RANDBELOW
+        or not _POOL_OK
+        or type(max_random_bytes) is not int
+        or not 0 < max_random_bytes <= 256
+    ):
+        result: int = randbelow(max_random_bytes)
+        return result
+    limit = 256 - 256 % max_random_bytes
+    while True:
+        byte = next(_random_pool, -1)
+        if byte < 0:
+            _random_pool = iter(os.urandom(_POOL_SIZE))
+        elif byte < limit:
+            return byte % max_random_bytes
 
 
 def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> bytes:
@@ -297,7 +337,6 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
 
     A body the cache holds (or admits now, on its second sighting) comes from the cache,
     compressed at the cache's level; gzip output still gets this call's own padding draw."""
-    gzip_level, zstd_level, _, _, _ = _settings()
     name_len = _random_name_len(max_random_bytes) if encoding == "gzip" else -1
     cache = _body_cache if _body_cache_loaded else _load_body_cache()
     if cache is not None:
@@ -306,6 +345,7 @@ def compress_body(content: bytes, encoding: str, max_random_bytes: int = 0) -> b
             cached = cache.compress(content, coding, name_len, _WHOLE_BODY_OS)
             if cached is not None:
                 return cached
+    gzip_level, zstd_level, _, _, _ = _settings()
     if encoding == "gzip":
         use_isal, isal_level, _ = _engine_settings()
         if use_isal:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import os
 import random
 import zlib
 from collections.abc import Callable
@@ -237,6 +238,57 @@ def test_max_random_bytes_class_attribute_is_honoured() -> None:
 def test_random_padding_varies_between_responses() -> None:
     lengths = {len(_run(GZipMiddleware, "gzip", RESPONSES["long"])[1]) for _ in range(30)}
     assert len(lengths) > 1
+
+
+@pytest.mark.parametrize("bound", [1, 2, 7, 100, 255, 256])
+def test_unmocked_padding_draw_is_uniform_below_the_bound(bound: int) -> None:
+    """The stock randbelow is replaced by draws from batched os.urandom bytes: every value in
+    [0, bound) appears, none at or above it, and no value is favoured (rejection sampling, no
+    modulo bias: a plain byte % 100 would give 0..55 about 3/2 times the share of 56..99)."""
+    n = 300 * bound
+    counts = [0] * bound
+    for _ in range(n):
+        value = compression._random_name_len(bound)
+        assert 0 <= value < bound
+        counts[value] += 1
+    assert all(c > 0 for c in counts)
+    if bound >= 100 and 256 % bound:
+        low = sum(counts[: 256 % bound]) / (256 % bound)
+        high = sum(counts[256 % bound :]) / (bound - 256 % bound)
+        assert 0.85 < low / high < 1.15, (low, high)
+
+
+def test_padding_draw_above_256_and_odd_bounds_use_randbelow() -> None:
+    assert compression._random_name_len(0) == -1
+    seen = {compression._random_name_len(5000) for _ in range(200)}
+    assert max(seen) > 255 and max(seen) < 5000  # secrets.randbelow(5000), not a byte
+    with mock.patch("django.utils.text.secrets.randbelow", return_value=7) as m:
+        assert compression._random_name_len(100) == 7  # a replaced randbelow is always called
+    m.assert_called_once_with(100)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_replay_the_parents_padding_draws() -> None:
+    compression._random_name_len(256)  # a batch is pending in the parent now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send its next draws and leave at once
+        try:
+            os.write(write, bytes(compression._random_name_len(256) for _ in range(64)))
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = b""
+    while len(child) < 64:
+        part = os.read(read, 64)
+        if not part:
+            break
+        child += part
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = bytes(compression._random_name_len(256) for _ in range(64))
+    assert len(child) == 64
+    assert child != parent  # equal only if the child reused the parent's batch (or 2**-512)
 
 
 def test_compressed_not_smaller_is_left_alone() -> None:

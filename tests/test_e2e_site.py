@@ -8,6 +8,7 @@ rows bulk_create writes. The drivers' pure parts (body decoding, table, SVG char
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -30,6 +31,7 @@ if str(SITE) not in sys.path:
 import bench_e2e  # noqa: E402
 import chart  # noqa: E402
 import harness  # noqa: E402
+import perreq  # noqa: E402
 
 ROWS = 600  # orders loaded (the page shows 385 of them)
 BROWSER = "gzip, deflate, br, zstd"
@@ -257,3 +259,57 @@ def test_driver_table_and_svg_chart_render():
     assert "4.25x" in texts and "3 errors" in texts and "isal / Django req/s" in texts
     # each bar names its own case's Django rate
     assert texts.count("(Django 400 req/s") == 2 and texts.count("(Django 40 req/s") == 2
+
+
+class Truncate:
+    """A middleware that drops the body's last byte (perreq.check must catch it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.content = response.content[:-1]
+        return response
+
+
+@contextlib.contextmanager
+def wsgi_requests_in_a_test():
+    """A WSGIHandler in a test transaction: keep request_started from closing the test's
+    connection, as django.test.Client does."""
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+def test_perreq_checks_and_times_every_stack_and_client(site):
+    cache.clear()
+    with configured("djfast"), wsgi_requests_in_a_test():
+        handlers = perreq.handlers_for(perreq.STACKS)
+        perreq.check(handlers, "/cached/")
+        encoding, body = perreq.request(handlers["djfast"], "/cached/", BROWSER)
+        samples = perreq.measure(handlers, "/cached/", repeats=2, number=2)
+    assert encoding == "zstd" and REQUEST_ID.search(decoded_zstd(body))
+    assert set(samples) == {(n, c) for n in perreq.STACKS for c in perreq.CLIENTS}
+    assert all(len(v) == 2 and all(us >= 0 for us in v) for v in samples.values())
+
+
+@pytest.mark.django_db
+def test_perreq_check_catches_a_stack_that_changes_the_body(site):
+    cache.clear()
+    with configured("djfast"), wsgi_requests_in_a_test():
+        handlers = perreq.handlers_for({"none": [], "bad": [f"{__name__}.Truncate"]})
+        with pytest.raises(AssertionError, match="bad to a gzip client"):
+            perreq.check(handlers, "/cached/")
+
+
+def decoded_zstd(body: bytes) -> bytes:
+    return (
+        zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body), read_across_frames=True).read()
+    )
