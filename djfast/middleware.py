@@ -47,7 +47,22 @@ def _plain_call(middleware: Any) -> bool:
     return not is_async and not hasattr(middleware, "process_request")
 
 
-class GZipMiddleware(DjangoGZipMiddleware):
+class _PlainCallMiddleware(MiddlewareMixin):
+    """MiddlewareMixin.__call__ without its per-request hasattr() checks, for the common sync
+    case; async and subclasses with process_request keep Django's."""
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        self._plain_call = _plain_call(self)
+
+    def __call__(self, request: Any) -> Any:
+        if self._plain_call:
+            response = self.get_response(request)
+            return self.process_response(request, response)  # type: ignore[attr-defined]
+        return super().__call__(request)
+
+
+class GZipMiddleware(_PlainCallMiddleware, DjangoGZipMiddleware):
     """Compress responses with gzip if the client accepts it: Django's GZipMiddleware, faster.
 
     The same decisions in the same order: bodies under 200 bytes and responses that already
@@ -58,17 +73,6 @@ class GZipMiddleware(DjangoGZipMiddleware):
     """
 
     max_random_bytes = _DJANGO_MAX_RANDOM_BYTES
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        # MiddlewareMixin.__call__ without its per-request hasattr() checks, for the common
-        # sync case; async and subclasses with process_request keep Django's.
-        self._plain_call = _plain_call(self)
-
-    def __call__(self, request: Any) -> Any:
-        if self._plain_call:
-            return self.process_response(request, self.get_response(request))
-        return super().__call__(request)
 
     def process_response(self, request: Any, response: Any) -> Any:
         if whole_body_fast_path(response):
@@ -92,7 +96,7 @@ class GZipMiddleware(DjangoGZipMiddleware):
         return compress_response(response, "gzip", self.max_random_bytes)
 
 
-class CompressionMiddleware(MiddlewareMixin):
+class CompressionMiddleware(_PlainCallMiddleware):
     """Compress responses with zstd, brotli (``br``) or gzip, whichever the client prefers
     (RFC 9110 q-values, ties broken by ``DJFAST["COMPRESSION"]["ENCODINGS"]``), by
     GZipMiddleware's rules.
@@ -103,15 +107,6 @@ class CompressionMiddleware(MiddlewareMixin):
     """
 
     max_random_bytes = _DJANGO_MAX_RANDOM_BYTES
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        self._plain_call = _plain_call(self)
-
-    def __call__(self, request: Any) -> Any:
-        if self._plain_call:
-            return self.process_response(request, self.get_response(request))
-        return super().__call__(request)
 
     def process_response(self, request: Any, response: Any) -> Any:
         _, _, min_length, encodings, _ = _settings()
