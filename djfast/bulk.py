@@ -196,6 +196,25 @@ def _prep_for(
     return prep_related
 
 
+def _getter(field: models.Field) -> Any:
+    """How _djfast.instance_values reads ``field.pre_save(obj, True)``: the attribute name when
+    that pre_save is the stock ``getattr(obj, attname)`` (Field's, or a date/time field's
+    without auto_now/auto_now_add), else a call of the field's own pre_save."""
+    pre_save = type(field).pre_save
+    if pre_save is models.Field.pre_save or (
+        any(pre_save is base.pre_save for base in _NOW)
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+    ):
+        return field.attname
+    bound = field.pre_save
+
+    def call(obj: models.Model) -> Any:
+        return bound(obj, True)
+
+    return call
+
+
 def _has_db_default(field: models.Field) -> bool:
     return bool(getattr(field, "has_db_default", lambda: False)()) and not field.has_default()
 
@@ -319,6 +338,23 @@ class BulkInserter(AsyncBulkMixin):
                 pre_save is base.pre_save for base in _NOW
             ):
                 self._needs_instance = True
+        # an instance's values, read in C (_djfast.instance_values): the attribute name where
+        # pre_save(obj, True) is the stock getattr, else the field's own pre_save
+        getters: list[Any] = [_getter(f) for f in columns]
+        if self._pk_extra and pk is not None:
+            getters.append(pk.attname)
+        self._getters = tuple(getters)
+        # instance checks that are no-ops for this model are skipped per instance: an auto pk
+        # without a default gets None from get_pk_value_on_save (a missing pk stays None), and
+        # _prepare_related_fields_for_save looks only at relations
+        self._pk_on_save = not (
+            pk is not None
+            and not pk.has_default()
+            and type(pk).get_pk_value_on_save is models.Field.get_pk_value_on_save
+        )
+        self._check_related = any(f.is_relation for f in opts.concrete_fields) or any(
+            f.is_relation for f in opts.private_fields
+        )
 
     def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
         conn = self.connection
@@ -467,12 +503,14 @@ class BulkInserter(AsyncBulkMixin):
                 f"djfast.bulk: expected a {self.model._meta.object_name} instance, not "
                 f"{type(obj).__name__}."
             )
-        pk = obj._meta.pk
-        pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
-        if not pk_set:
-            obj.pk = pk.get_pk_value_on_save(obj)
-        # Django's private step of bulk_create (unsaved related objects raise ValueError)
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        if self._pk_on_save:
+            pk = obj._meta.pk
+            pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
+            if not pk_set:
+                obj.pk = pk.get_pk_value_on_save(obj)
+        if self._check_related:
+            # Django's private step of bulk_create (unsaved related objects raise ValueError)
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         for f in self._omitted:
             value = getattr(obj, f.attname)
             if value is not None and not _is_db_default(value):
@@ -481,10 +519,8 @@ class BulkInserter(AsyncBulkMixin):
                     f"the column is left to the database; list {f.name!r} in fields=[...] to "
                     "insert it."
                 )
-        values = [f.pre_save(obj, True) for f in self.columns]
-        if self._pk_extra:
-            values.append(getattr(obj, pk.attname))
-        return values
+        # [f.pre_save(obj, True) for f in self.columns] (+ the pk), read in C
+        return _djfast.instance_values(obj, self._getters)
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
