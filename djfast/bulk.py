@@ -320,6 +320,7 @@ class BulkInserter(AsyncBulkMixin):
         self._pk_user_pos = user.index(pk) if pk is not None and pk in user else -1
         self._pk_feed = bulk_pk.PkFeed()
         self._pk_config: tuple[Any, ...] | None = None
+        self._assigned: tuple[list[models.Field], tuple[Any, ...]] | None = None  # no pk column
         self._objs: dict[int, models.Model] = {}  # id(row list) -> instance, this batch
         self._write_columns = columns  # the columns of the batch being written
         self._missing = MISSING
@@ -623,6 +624,28 @@ class BulkInserter(AsyncBulkMixin):
             bulk_pk.write(self, rows, offset, batch)
         finally:
             self._config, self._write_columns, self._pk_batch = config, self.columns, None
+
+    def _write_assigned(self, rows: list[Any], offset: int, pk_index: int) -> Any:
+        """Write rows of a batch whose ids the database assigns without the pk column, as
+        bulk_create writes them (MariaDB allocates auto-increment ids differently for a NULL
+        given than for a column left out, once a row of the statement hits a duplicate key);
+        returns what the backend's write_batch returns."""
+        pk = self._pk_auto
+        columns = [f for f in self.columns if f is not pk]
+        if not columns:  # nothing but the pk: write it as NULL
+            return self._backend.write_batch(self, rows, offset)
+        if self._assigned is None:
+            self._assigned = (columns, self._column_config(columns))
+        columns, config = self._assigned
+        saved = self._config, self._write_columns
+        self._config, self._write_columns = config, columns
+        try:
+            stripped = [
+                row[:pk_index] + row[pk_index + 1 :] if type(row) is list else row for row in rows
+            ]
+            return self._backend.write_batch(self, stripped, offset)
+        finally:
+            self._config, self._write_columns = saved
 
     def _table_sql(self) -> tuple[str, str]:
         qn = self.connection.ops.quote_name

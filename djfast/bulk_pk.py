@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
 from django.db import models
 
 __all__ = ["PkBatch", "PkFeed", "prepare", "write"]
@@ -64,8 +65,10 @@ class PkBatch:
 
 def returns_ids(ins: Any) -> bool:
     """True when bulk_create would set the ids of new instances for this inserter."""
-    if ins.ignore_conflicts or getattr(ins, "update_conflicts", False):
+    if ins.ignore_conflicts:
         return False  # bulk_create returns no rows for a skipped insert
+    if getattr(ins, "update_conflicts", False) and django.VERSION < (5, 0):
+        return False  # Django 4.2 returns rows only without on_conflict; 5.0+ for UPDATE too
     return bool(ins.connection.features.can_return_rows_from_bulk_insert)
 
 
@@ -138,7 +141,22 @@ def write(ins: Any, rows: list[Any], offset: int, batch: PkBatch) -> None:
 
 
 def _write(ins: Any, rows: list[Any], offset: int, batch: PkBatch, start: int, collect: bool):
-    returned = ins._backend.write_batch(ins, rows, offset)
+    if collect:  # rows whose ids the database assigns: written without the pk column
+        returned = ins._write_assigned(rows, offset, batch.pk_index)
+    else:
+        returned = ins._backend.write_batch(ins, rows, offset)
+    if returned is not None and not batch.pending and batch.ids:
+        # an upsert with drawn ids (PostgreSQL): a row that updated an existing one keeps
+        # that row's id, which RETURNING gave (in row order) in place of the drawn one
+        if len(returned) != len(rows):
+            raise RuntimeError(
+                f"djfast.bulk: ids returned ({len(returned)}) != rows written ({len(rows)})."
+            )
+        ids = batch.ids
+        for i in range(start, start + len(rows)):
+            if i in ids:
+                ids[i] = returned[i - start]
+        return
     if not collect or returned is None:
         return
     if len(returned) != len(rows):

@@ -38,8 +38,9 @@ def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> lis
     the batch (bulk_create inserts those first). Read under the write lock of the batch's
     transaction (taken by a no-op UPDATE first), so no other connection can insert in between:
     SQLite has one writer, and a stale read snapshot cannot take the lock (SQLITE_BUSY).
-    None when ids are not returned here: the database assigns them (NULL)."""
-    if not returning:
+    None when ids are not returned here, or for an upsert: the database assigns them (NULL),
+    and RETURNING gives each row's id, the existing one for a row that updated (write_batch)."""
+    if not returning or ins.update_conflicts:
         return None
     conn = ins.connection
     qn = conn.ops.quote_name
@@ -60,8 +61,11 @@ def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> lis
     return list(range(base + 1, base + 1 + n))
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter with executemany."""
+def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
+    """Write one batch of a BulkInserter with executemany. An upsert of instances whose ids
+    bulk_create would set runs the statement once per row with ``RETURNING pk`` instead (the
+    id of the row inserted or updated, as bulk_create's RETURNING gives it) and returns the
+    ids."""
     params = ins._config[0].sqlite_params(rows, offset)
     table, cols = ins._table_sql()
     on_conflict = OnConflict.IGNORE if ins.ignore_conflicts else None
@@ -75,11 +79,30 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
             [f.column for f in ins.update_fields],
             [f.column for f in ins.unique_fields],
         )
+    batch = ins._pk_batch
+    returning = (
+        ins.update_conflicts
+        and batch is not None
+        and batch.returning
+        and batch.pending
+        and ins._pk_auto is not None
+    )
     with conn.cursor() as cursor, conn.wrap_database_errors:
         conn.validate_no_broken_transaction()
+        if returning:
+            return _returning(cursor.cursor, sql, params, ins)
         # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
         # placeholders and tees the parameter iterator, which costs per row.
         sqlite3.Cursor.executemany(cursor.cursor, sql, params)
+    return None
+
+
+def _returning(raw: Any, sql: str, params: list[Any], ins: Any) -> list[int]:
+    """Run ``sql`` once per parameter tuple with ``RETURNING pk``; the ids in row order. One
+    statement per row, as executemany runs it, so the table ends up the same."""
+    sql += f" RETURNING {ins.connection.ops.quote_name(ins._pk_auto.column)}"
+    execute = raw.execute
+    return [execute(sql, p).fetchone()[0] for p in params]
 
 
 def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
