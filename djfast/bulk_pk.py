@@ -96,8 +96,12 @@ def prepare(ins: Any, rows: list[Any], objs: dict[int, models.Model]) -> PkBatch
     batch.pk_index = pk_index = len(ins.columns) if ins._pk_extra else ins.columns.index(pk)
     need: list[int] = []
     explicit_max = None
+    missing = ins._missing
     for i, row in enumerate(rows):
-        value = _pk_of(ins, row, pk_index)
+        if type(row) is list:  # an instance's row (inlined _pk_of: this runs per row)
+            value = row[pk_index] if len(row) > pk_index else missing
+        else:
+            value = _pk_of(ins, row, pk_index)
         if value is None:
             need.append(i)
         elif type(value) is int and (explicit_max is None or value > explicit_max):

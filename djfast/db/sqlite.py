@@ -101,8 +101,9 @@ def _returning(raw: Any, sql: str, params: list[Any], ins: Any) -> list[int]:
     """Run ``sql`` once per parameter tuple with ``RETURNING pk``; the ids in row order. One
     statement per row, as executemany runs it, so the table ends up the same."""
     sql += f" RETURNING {ins.connection.ops.quote_name(ins._pk_auto.column)}"
-    execute = raw.execute
-    return [execute(sql, p).fetchone()[0] for p in params]
+    # sqlite3's own execute, as for executemany: Django's wrapper rewrites the SQL per call
+    execute, fetchone = sqlite3.Cursor.execute, sqlite3.Cursor.fetchone
+    return [fetchone(execute(raw, sql, p))[0] for p in params]
 
 
 def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
