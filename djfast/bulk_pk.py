@@ -11,15 +11,17 @@ A batch holding instance rows is written with the auto primary key among its col
 vendor module (``djfast.db.<vendor>.draw_pks``):
 
 - PostgreSQL draws every missing id from the column's sequence in one round trip and COPYs the
-  ids explicitly;
+  ids explicitly (an upsert: the database assigns them, from the staging table, and returns
+  them);
 - SQLite reads, under the write lock of the batch's transaction, the largest id ever handed
   out and numbers the rows after it, exactly as AUTOINCREMENT would (no RETURNING needed, so
-  ``executemany`` stays);
+  ``executemany`` stays; an upsert: the database assigns them and returns them, row by row);
 - MariaDB lets the server assign them (NULL) and reads them back with ``INSERT ... RETURNING``.
 
-Where the database assigns ids (MariaDB; SQLite when ids are not returned), rows with an
-explicit key are written before the rows without one, as bulk_create does (it inserts those
-first), so the auto-increment counter sees the explicit keys first. Each run of rows is written
+Where the database assigns ids (MariaDB; SQLite when ids are not returned; upserts), rows with
+an explicit key are written before the rows without one, as bulk_create does (it inserts those
+first), so the auto-increment counter sees the explicit keys first; the rows without one are
+written without the pk column, as bulk_create writes them. Each run of rows is written
 with its own offset, so error messages still give each row's index as added.
 """
 
@@ -149,18 +151,6 @@ def _write(ins: Any, rows: list[Any], offset: int, batch: PkBatch, start: int, c
         returned = ins._write_assigned(rows, offset, batch.pk_index)
     else:
         returned = ins._backend.write_batch(ins, rows, offset)
-    if returned is not None and not batch.pending and batch.ids:
-        # an upsert with drawn ids (PostgreSQL): a row that updated an existing one keeps
-        # that row's id, which RETURNING gave (in row order) in place of the drawn one
-        if len(returned) != len(rows):
-            raise RuntimeError(
-                f"djfast.bulk: ids returned ({len(returned)}) != rows written ({len(rows)})."
-            )
-        ids = batch.ids
-        for i in range(start, start + len(rows)):
-            if i in ids:
-                ids[i] = returned[i - start]
-        return
     if not collect or returned is None:
         return
     if len(returned) != len(rows):

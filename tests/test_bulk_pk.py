@@ -303,3 +303,26 @@ def test_upsert_of_tuples_and_instances_in_one_batch_sets_the_instances_pks(alia
     assert qty == {"i0": 2, "i1": 3, "s": 5, "t0": 4, "t1": 6}
     if can_return(alias) and django.VERSION >= (5, 0):
         assert [o.pk for o in objs] == [rows["i0"], rows["i1"]]
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_upsert_of_many_shuffled_rows_sets_each_instance_its_rows_pk(alias):
+    # conflicting and new rows interleaved in an order unrelated to the table's: the ids come
+    # back in row order, never in the table's or the index's order
+    import random
+
+    rng = random.Random(10)
+    seed = [f"k{i:04d}" for i in rng.sample(range(1200), 500)]
+    codes = [f"k{i:04d}" for i in rng.sample(range(1200), 1000)]
+
+    def make():
+        return [BulkPlain(code=c, qty=n) for n, c in enumerate(codes)]
+
+    # seeded one by one, in random order: the updated rows' ids are unrelated to their codes
+    options = upsert_options(alias)
+    dj, dj_table, ours, our_table = both(alias, make, options, options, seed=seed)
+    assert seen(ours) == seen(dj)
+    assert our_table == dj_table
+    rows = dict(BulkPlain.objects.using(alias).values_list("code", "pk"))
+    if can_return(alias) and django.VERSION >= (5, 0):
+        assert [o.pk for o in ours] == [rows[c] for c in codes]

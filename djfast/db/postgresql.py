@@ -89,10 +89,15 @@ def column_extras(
     return tuple(types)
 
 
-def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int]:
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int] | None:
     """Draw ``n`` ids for the auto primary key from its sequence (serial or identity) in one
-    round trip. Always drawn, even when they are not set on instances: COPY has no DEFAULT
-    for one column of some rows, so every row of a batch gets an explicit key."""
+    round trip. Drawn even when they are not set on instances: COPY has no DEFAULT for one
+    column of some rows, so every row of a batch gets an explicit key. Not for an upsert
+    (None): its rows go through a staging table, and the rows without a key are inserted
+    from there without the pk column, its DEFAULT taking ``nextval`` row by row as
+    bulk_create's does; RETURNING gives their ids (write_batch)."""
+    if ins.update_conflicts:
+        return None
     conn = ins.connection
     pk = ins._pk_auto
     with conn.cursor() as cursor:
@@ -244,15 +249,16 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> list[Any] | None:
             ins.update_conflicts
             and batch is not None
             and batch.returning
-            and batch.ids
+            and batch.pending
             and ins._pk_auto is not None
         ):
             insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
             _staged(conn, pg, stage, table, cols, payloads, offset, lambda pg: pg.execute(insert))
             return None
-        # instances whose ids bulk_create sets: the id of the row each one inserted or
-        # updated, from RETURNING in the stage's row order (its rows numbered as COPY read
-        # them, the INSERT reads them in that order and returns one row per row read)
+        # rows without a key, of instances whose ids bulk_create sets: the id of the row each
+        # one inserted or updated, from RETURNING in the stage's row order (its rows numbered
+        # as COPY reads them; the INSERT reads them in that order, takes the DEFAULT nextval
+        # for each in turn and returns one row per row read)
         rn = conn.ops.quote_name("djfast_row")
         pk = conn.ops.quote_name(ins._pk_auto.column)
         insert = (
