@@ -228,6 +228,11 @@ class BulkInserter(AsyncBulkMixin):
     """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md.
     ``async with`` / ``aadd`` / ``aadd_many`` / ``aflush``: djfast.bulk_async."""
 
+    # the model, when add_many may read its instances' values without _instance_values's checks
+    # (they are no-ops for it); None: every instance goes through _convert (BulkUpdater too)
+    _plain_model: type[models.Model] | None = None
+    _getters: tuple[Any, ...] = ()
+
     def __init__(
         self,
         model: type[models.Model],
@@ -356,6 +361,8 @@ class BulkInserter(AsyncBulkMixin):
         self._check_related = any(f.is_relation for f in opts.concrete_fields) or any(
             f.is_relation for f in opts.private_fields
         )
+        if not (self._pk_on_save or self._check_related or self._omitted):
+            self._plain_model = self.model  # add_many reads its instances' values directly
 
     def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
         conn = self.connection
@@ -440,8 +447,16 @@ class BulkInserter(AsyncBulkMixin):
         # inside `async with` this only buffers: aadd_many() writes the batches
         batch_size = self.batch_size if not self._in_async else float("inf")
         convert = self._convert
+        # instances of the model itself for which _instance_values only reads the values:
+        # read them here (the per-row cost of an instance upsert is mostly this loop's)
+        plain, getters = self._plain_model, self._getters
+        values_of = _djfast.instance_values
         for row in rows:
-            if not fast or type(row) is not tuple:
+            if type(row) is plain:
+                values = values_of(row, getters)
+                self._objs[id(values)] = row  # gets its pk and _state once written
+                row = values
+            elif not fast or type(row) is not tuple:
                 row = convert(row)
             # self._pending is read at every row: the iterator or a conversion may have added
             # rows and flushed, which replaces the list
