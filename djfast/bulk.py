@@ -655,10 +655,12 @@ class BulkInserter(AsyncBulkMixin):
         saved = self._config, self._write_columns
         self._config, self._write_columns = config, columns
         try:
-            stripped = [
-                row[:pk_index] + row[pk_index + 1 :] if type(row) is list else row for row in rows
-            ]
-            return self._backend.write_batch(self, stripped, offset)
+            # list rows are this inserter's own (an instance's values), made for this batch
+            # and never read again (their instances are found by id()): dropped in place
+            for row in rows:
+                if type(row) is list:
+                    del row[pk_index]
+            return self._backend.write_batch(self, rows, offset)
         finally:
             self._config, self._write_columns = saved
 

@@ -3,6 +3,7 @@ parameter tuples built in C; rows out (CSV exports) through the raw cursor in la
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -63,17 +64,18 @@ def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> lis
 
 def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
     """Write one batch of a BulkInserter with executemany. An upsert of instances whose ids
-    bulk_create would set runs the statement once per row with ``RETURNING pk`` instead (the
-    id of the row inserted or updated, as bulk_create's RETURNING gives it) and returns the
-    ids."""
+    bulk_create would set is written as bulk_create writes it instead, multi-row ``INSERT ...
+    VALUES (...), (...) ON CONFLICT ... DO UPDATE ... RETURNING pk``, and returns the ids (of
+    the row each row inserted or updated)."""
     params = ins._config[0].sqlite_params(rows, offset)
     table, cols = ins._table_sql()
     on_conflict = OnConflict.IGNORE if ins.ignore_conflicts else None
     conn = ins.connection
-    insert = conn.ops.insert_statement(on_conflict=on_conflict)
-    sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(ins._write_columns))})"
+    insert = f"{conn.ops.insert_statement(on_conflict=on_conflict)} {table} ({cols}) VALUES "
+    one = f"({', '.join(['?'] * len(ins._write_columns))})"
+    tail = ""
     if ins.update_conflicts:  # one row per statement: a repeated key updates, as bulk_create's
-        sql += " " + conn.ops.on_conflict_suffix_sql(
+        tail = " " + conn.ops.on_conflict_suffix_sql(
             ins.columns,
             OnConflict.UPDATE,
             [f.column for f in ins.update_fields],
@@ -90,20 +92,38 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
     with conn.cursor() as cursor, conn.wrap_database_errors:
         conn.validate_no_broken_transaction()
         if returning:
-            return _returning(cursor.cursor, sql, params, ins)
+            tail += f" RETURNING {conn.ops.quote_name(ins._pk_auto.column)}"
+            return _returning(cursor.cursor, insert, one, tail, params)
         # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
         # placeholders and tees the parameter iterator, which costs per row.
-        sqlite3.Cursor.executemany(cursor.cursor, sql, params)
+        sqlite3.Cursor.executemany(cursor.cursor, insert + one + tail, params)
     return None
 
 
-def _returning(raw: Any, sql: str, params: list[Any], ins: Any) -> list[int]:
-    """Run ``sql`` once per parameter tuple with ``RETURNING pk``; the ids in row order. One
-    statement per row, as executemany runs it, so the table ends up the same."""
-    sql += f" RETURNING {ins.connection.ops.quote_name(ins._pk_auto.column)}"
+def _returning(raw: Any, insert: str, one: str, tail: str, params: list[Any]) -> list[int]:
+    """Run ``insert`` over ``params`` in multi-row statements (as many rows as SQLite's
+    variable limit allows, up to 2,000) ending in ``tail`` (its RETURNING); the ids in row
+    order. SQLite applies the rows of a statement one by one in order (a key repeated in the
+    statement updates the row an earlier one inserted, as executemany's statements would) and
+    returns their rows in that order: bulk_create relies on the same order for its ids, and
+    tests/test_bulk_pk.py checks every id against the table."""
+    ncols = one.count("?")
+    limit = raw.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(2000, limit // ncols))
+    full = f"{insert}{', '.join([one] * per)}{tail}"
     # sqlite3's own execute, as for executemany: Django's wrapper rewrites the SQL per call
-    execute, fetchone = sqlite3.Cursor.execute, sqlite3.Cursor.fetchone
-    return [fetchone(execute(raw, sql, p))[0] for p in params]
+    execute = sqlite3.Cursor.execute
+    ids: list[int] = []
+    for start in range(0, len(params), per):
+        chunk = params[start : start + per]
+        sql = full if len(chunk) == per else f"{insert}{', '.join([one] * len(chunk))}{tail}"
+        got = execute(raw, sql, list(itertools.chain.from_iterable(chunk))).fetchall()
+        if len(got) != len(chunk):
+            raise RuntimeError(
+                f"djfast.bulk: ids returned ({len(got)}) != rows written ({len(chunk)})."
+            )
+        ids.extend([row[0] for row in got])
+    return ids
 
 
 def csv_read(plan: Any, feed: Any) -> Iterator[list[bytes]]:
