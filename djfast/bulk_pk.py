@@ -15,8 +15,9 @@ vendor module (``djfast.db.<vendor>.draw_pks``):
   them);
 - SQLite reads, under the write lock of the batch's transaction, the largest id ever handed
   out and numbers the rows after it, exactly as AUTOINCREMENT would (no RETURNING needed, so
-  ``executemany`` stays; an upsert: the database assigns them and returns them, row by row);
-- MariaDB lets the server assign them (NULL) and reads them back with ``INSERT ... RETURNING``.
+  ``executemany`` stays; an upsert: the database assigns them, multi-row RETURNING gives them);
+- MariaDB lets the server assign them (the pk column left out) and reads them back with
+  ``INSERT ... RETURNING``.
 
 Where the database assigns ids (MariaDB; SQLite when ids are not returned; upserts), rows with
 an explicit key are written before the rows without one, as bulk_create does (it inserts those
