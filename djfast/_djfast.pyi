@@ -165,6 +165,12 @@ class CSVFeed:
 
 # --- bulk (csrc/py/bulk.c) ---
 
+def instance_values(
+    obj: object, getters: tuple[str | Callable[[Any], object], ...], /
+) -> list[Any]:
+    """Per getter: getattr(obj, getter) for a str, else getter(obj) (djfast.bulk reads a model
+    instance's column values with it)."""
+
 class BulkEncoder:
     """Encodes batches of rows for one table and backend (used by djfast.bulk).
 

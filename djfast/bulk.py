@@ -196,6 +196,25 @@ def _prep_for(
     return prep_related
 
 
+def _getter(field: models.Field) -> Any:
+    """How _djfast.instance_values reads ``field.pre_save(obj, True)``: the attribute name when
+    that pre_save is the stock ``getattr(obj, attname)`` (Field's, or a date/time field's
+    without auto_now/auto_now_add), else a call of the field's own pre_save."""
+    pre_save = type(field).pre_save
+    if pre_save is models.Field.pre_save or (
+        any(pre_save is base.pre_save for base in _NOW)
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+    ):
+        return field.attname
+    bound = field.pre_save
+
+    def call(obj: models.Model) -> Any:
+        return bound(obj, True)
+
+    return call
+
+
 def _has_db_default(field: models.Field) -> bool:
     return bool(getattr(field, "has_db_default", lambda: False)()) and not field.has_default()
 
@@ -208,6 +227,11 @@ def _is_db_default(value: Any) -> bool:
 class BulkInserter(AsyncBulkMixin):
     """Buffer rows and insert them in batches; see the module docstring and docs/bulk.md.
     ``async with`` / ``aadd`` / ``aadd_many`` / ``aflush``: djfast.bulk_async."""
+
+    # the model, when add_many may read its instances' values without _instance_values's checks
+    # (they are no-ops for it); None: every instance goes through _convert (BulkUpdater too)
+    _plain_model: type[models.Model] | None = None
+    _getters: tuple[Any, ...] = ()
 
     def __init__(
         self,
@@ -301,6 +325,7 @@ class BulkInserter(AsyncBulkMixin):
         self._pk_user_pos = user.index(pk) if pk is not None and pk in user else -1
         self._pk_feed = bulk_pk.PkFeed()
         self._pk_config: tuple[Any, ...] | None = None
+        self._assigned: tuple[list[models.Field], tuple[Any, ...]] | None = None  # no pk column
         self._objs: dict[int, models.Model] = {}  # id(row list) -> instance, this batch
         self._write_columns = columns  # the columns of the batch being written
         self._missing = MISSING
@@ -319,6 +344,25 @@ class BulkInserter(AsyncBulkMixin):
                 pre_save is base.pre_save for base in _NOW
             ):
                 self._needs_instance = True
+        # an instance's values, read in C (_djfast.instance_values): the attribute name where
+        # pre_save(obj, True) is the stock getattr, else the field's own pre_save
+        getters: list[Any] = [_getter(f) for f in columns]
+        if self._pk_extra and pk is not None:
+            getters.append(pk.attname)
+        self._getters = tuple(getters)
+        # instance checks that are no-ops for this model are skipped per instance: an auto pk
+        # without a default gets None from get_pk_value_on_save (a missing pk stays None), and
+        # _prepare_related_fields_for_save looks only at relations
+        self._pk_on_save = not (
+            pk is not None
+            and not pk.has_default()
+            and type(pk).get_pk_value_on_save is models.Field.get_pk_value_on_save
+        )
+        self._check_related = any(f.is_relation for f in opts.concrete_fields) or any(
+            f.is_relation for f in opts.private_fields
+        )
+        if not (self._pk_on_save or self._check_related or self._omitted):
+            self._plain_model = self.model  # add_many reads its instances' values directly
 
     def _column_config(self, columns: list[models.Field] | None = None) -> tuple[Any, ...]:
         conn = self.connection
@@ -403,8 +447,16 @@ class BulkInserter(AsyncBulkMixin):
         # inside `async with` this only buffers: aadd_many() writes the batches
         batch_size = self.batch_size if not self._in_async else float("inf")
         convert = self._convert
+        # instances of the model itself for which _instance_values only reads the values:
+        # read them here (the per-row cost of an instance upsert is mostly this loop's)
+        plain, getters = self._plain_model, self._getters
+        values_of = _djfast.instance_values
         for row in rows:
-            if not fast or type(row) is not tuple:
+            if type(row) is plain:
+                values = values_of(row, getters)
+                self._objs[id(values)] = row  # gets its pk and _state once written
+                row = values
+            elif not fast or type(row) is not tuple:
                 row = convert(row)
             # self._pending is read at every row: the iterator or a conversion may have added
             # rows and flushed, which replaces the list
@@ -467,12 +519,14 @@ class BulkInserter(AsyncBulkMixin):
                 f"djfast.bulk: expected a {self.model._meta.object_name} instance, not "
                 f"{type(obj).__name__}."
             )
-        pk = obj._meta.pk
-        pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
-        if not pk_set:
-            obj.pk = pk.get_pk_value_on_save(obj)
-        # Django's private step of bulk_create (unsaved related objects raise ValueError)
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        if self._pk_on_save:
+            pk = obj._meta.pk
+            pk_set = obj._is_pk_set() if hasattr(obj, "_is_pk_set") else obj.pk is not None
+            if not pk_set:
+                obj.pk = pk.get_pk_value_on_save(obj)
+        if self._check_related:
+            # Django's private step of bulk_create (unsaved related objects raise ValueError)
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         for f in self._omitted:
             value = getattr(obj, f.attname)
             if value is not None and not _is_db_default(value):
@@ -481,10 +535,8 @@ class BulkInserter(AsyncBulkMixin):
                     f"the column is left to the database; list {f.name!r} in fields=[...] to "
                     "insert it."
                 )
-        values = [f.pre_save(obj, True) for f in self.columns]
-        if self._pk_extra:
-            values.append(getattr(obj, pk.attname))
-        return values
+        # [f.pre_save(obj, True) for f in self.columns] (+ the pk), read in C
+        return _djfast.instance_values(obj, self._getters)
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
@@ -587,6 +639,30 @@ class BulkInserter(AsyncBulkMixin):
             bulk_pk.write(self, rows, offset, batch)
         finally:
             self._config, self._write_columns, self._pk_batch = config, self.columns, None
+
+    def _write_assigned(self, rows: list[Any], offset: int, pk_index: int) -> Any:
+        """Write rows of a batch whose ids the database assigns without the pk column, as
+        bulk_create writes them (MariaDB allocates auto-increment ids differently for a NULL
+        given than for a column left out, once a row of the statement hits a duplicate key);
+        returns what the backend's write_batch returns."""
+        pk = self._pk_auto
+        columns = [f for f in self.columns if f is not pk]
+        if not columns:  # nothing but the pk: write it as NULL
+            return self._backend.write_batch(self, rows, offset)
+        if self._assigned is None:
+            self._assigned = (columns, self._column_config(columns))
+        columns, config = self._assigned
+        saved = self._config, self._write_columns
+        self._config, self._write_columns = config, columns
+        try:
+            # list rows are this inserter's own (an instance's values), made for this batch
+            # and never read again (their instances are found by id()): dropped in place
+            for row in rows:
+                if type(row) is list:
+                    del row[pk_index]
+            return self._backend.write_batch(self, rows, offset)
+        finally:
+            self._config, self._write_columns = saved
 
     def _table_sql(self) -> tuple[str, str]:
         qn = self.connection.ops.quote_name

@@ -11,15 +11,18 @@ A batch holding instance rows is written with the auto primary key among its col
 vendor module (``djfast.db.<vendor>.draw_pks``):
 
 - PostgreSQL draws every missing id from the column's sequence in one round trip and COPYs the
-  ids explicitly;
+  ids explicitly (an upsert: the database assigns them, from the staging table, and returns
+  them);
 - SQLite reads, under the write lock of the batch's transaction, the largest id ever handed
   out and numbers the rows after it, exactly as AUTOINCREMENT would (no RETURNING needed, so
-  ``executemany`` stays);
-- MariaDB lets the server assign them (NULL) and reads them back with ``INSERT ... RETURNING``.
+  ``executemany`` stays; an upsert: the database assigns them, multi-row RETURNING gives them);
+- MariaDB lets the server assign them (the pk column left out) and reads them back with
+  ``INSERT ... RETURNING``.
 
-Where the database assigns ids (MariaDB; SQLite when ids are not returned), rows with an
-explicit key are written before the rows without one, as bulk_create does (it inserts those
-first), so the auto-increment counter sees the explicit keys first. Each run of rows is written
+Where the database assigns ids (MariaDB; SQLite when ids are not returned; upserts), rows with
+an explicit key are written before the rows without one, as bulk_create does (it inserts those
+first), so the auto-increment counter sees the explicit keys first; the rows without one are
+written without the pk column, as bulk_create writes them. Each run of rows is written
 with its own offset, so error messages still give each row's index as added.
 """
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
 from django.db import models
 
 __all__ = ["PkBatch", "PkFeed", "prepare", "write"]
@@ -64,8 +68,10 @@ class PkBatch:
 
 def returns_ids(ins: Any) -> bool:
     """True when bulk_create would set the ids of new instances for this inserter."""
-    if ins.ignore_conflicts or getattr(ins, "update_conflicts", False):
+    if ins.ignore_conflicts:
         return False  # bulk_create returns no rows for a skipped insert
+    if getattr(ins, "update_conflicts", False) and django.VERSION < (5, 0):
+        return False  # Django 4.2 returns rows only without on_conflict; 5.0+ for UPDATE too
     return bool(ins.connection.features.can_return_rows_from_bulk_insert)
 
 
@@ -93,8 +99,12 @@ def prepare(ins: Any, rows: list[Any], objs: dict[int, models.Model]) -> PkBatch
     batch.pk_index = pk_index = len(ins.columns) if ins._pk_extra else ins.columns.index(pk)
     need: list[int] = []
     explicit_max = None
+    missing = ins._missing
     for i, row in enumerate(rows):
-        value = _pk_of(ins, row, pk_index)
+        if type(row) is list:  # an instance's row (inlined _pk_of: this runs per row)
+            value = row[pk_index] if len(row) > pk_index else missing
+        else:
+            value = _pk_of(ins, row, pk_index)
         if value is None:
             need.append(i)
         elif type(value) is int and (explicit_max is None or value > explicit_max):
@@ -138,7 +148,10 @@ def write(ins: Any, rows: list[Any], offset: int, batch: PkBatch) -> None:
 
 
 def _write(ins: Any, rows: list[Any], offset: int, batch: PkBatch, start: int, collect: bool):
-    returned = ins._backend.write_batch(ins, rows, offset)
+    if collect:  # rows whose ids the database assigns: written without the pk column
+        returned = ins._write_assigned(rows, offset, batch.pk_index)
+    else:
+        returned = ins._backend.write_batch(ins, rows, offset)
     if not collect or returned is None:
         return
     if len(returned) != len(rows):

@@ -314,6 +314,53 @@ static PyType_Spec djf_encoder_spec = {
     .slots = djf_encoder_slots,
 };
 
+/* instance_values(obj, getters) -> list: one value per getter, as Field.pre_save(obj, True)
+ * gives it: a str getter is the attribute name (getattr(obj, name), what the stock pre_save
+ * returns), any other getter is called with obj (a field's own pre_save). Returns a new list,
+ * or NULL with an exception set. */
+static PyObject *djf_bulk_instance_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *obj;
+    PyObject *getters;
+    PyObject *out = NULL;
+    Py_ssize_t n;
+    Py_ssize_t i;
+
+    (void)module;
+    if (nargs != 2 || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "instance_values(obj, getters: tuple)");
+        return NULL;
+    }
+    obj = args[0];
+    getters = args[1];
+    n = PyTuple_GET_SIZE(getters);
+    out = PyList_New(n);
+    if (out == NULL) {
+        goto error;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *g = PyTuple_GET_ITEM(getters, i);
+        PyObject *v =
+            PyUnicode_CheckExact(g) ? PyObject_GetAttr(obj, g) : PyObject_CallOneArg(g, obj);
+
+        if (v == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+error:
+    Py_XDECREF(out);
+    return NULL;
+}
+
+static PyMethodDef djf_bulk_functions[] = {
+    {"instance_values", (PyCFunction)(void (*)(void))djf_bulk_instance_values, METH_FASTCALL,
+     "instance_values(obj, getters) -> list: per getter, getattr(obj, getter) for a str, else "
+     "getter(obj)."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* Returns a new interned str, or NULL with an exception set. */
 static PyObject *djf_intern(const char *s)
 {
@@ -339,7 +386,7 @@ int djf_bulk_exec(PyObject *module, struct djf_state *st)
     if (PyModule_AddObjectRef(module, "BulkEncoder", (PyObject *)b->encoder_type) < 0) {
         return -1;
     }
-    return 0;
+    return PyModule_AddFunctions(module, djf_bulk_functions);
 }
 
 int djf_bulk_traverse(djf_bulk_state *st, visitproc visit, void *arg)

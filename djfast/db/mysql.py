@@ -80,8 +80,8 @@ def _statements(ins: Any, cursor: Any, rows: list[Any], offset: int, head: str, 
 def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
     """Write one batch of a BulkInserter as multi-row INSERT statements (with ``ON DUPLICATE
     KEY UPDATE`` for update_conflicts: a key repeated in a batch updates, as bulk_create's).
-    With a batch of instances whose ids bulk_create would set, add ``RETURNING pk`` and
-    return the ids."""
+    With a batch of instances whose ids bulk_create would set (upserts too, on Django 5.0+),
+    add ``RETURNING pk`` and return the ids."""
     conn = ins.connection
     with conn.cursor() as cursor:
         table, cols = ins._table_sql()
@@ -97,8 +97,8 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
             )
         batch = ins._pk_batch
         returning = batch is not None and batch.returning and ins._pk_auto is not None
-        if returning:  # never with update_conflicts: bulk_pk.returns_ids() is False then
-            tail = f"RETURNING {conn.ops.quote_name(ins._pk_auto.column)}"
+        if returning:  # after ON DUPLICATE KEY UPDATE: an updated row returns its own id
+            tail = f"{tail} RETURNING {conn.ops.quote_name(ins._pk_auto.column)}".lstrip()
         statements = _statements(ins, cursor, rows, offset, f"{insert} {table} ({cols})", tail)
         ids: list[int] = []
         for statement in statements:

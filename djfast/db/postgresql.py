@@ -91,10 +91,15 @@ def column_extras(
     return tuple(types)
 
 
-def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int]:
+def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> list[int] | None:
     """Draw ``n`` ids for the auto primary key from its sequence (serial or identity) in one
-    round trip. Always drawn, even when they are not set on instances: COPY has no DEFAULT
-    for one column of some rows, so every row of a batch gets an explicit key."""
+    round trip. Drawn even when they are not set on instances: COPY has no DEFAULT for one
+    column of some rows, so every row of a batch gets an explicit key. Not for an upsert
+    (None): its rows go through a staging table, and the rows without a key are inserted
+    from there without the pk column, its DEFAULT taking ``nextval`` row by row as
+    bulk_create's does; RETURNING gives their ids (write_batch)."""
+    if ins.update_conflicts:
+        return None
     conn = ins.connection
     pk = ins._pk_auto
     with conn.cursor() as cursor:
@@ -184,15 +189,26 @@ def _copy(pg: Any, target: str, cols: str, payloads: list, offset: int) -> None:
 
 
 def _staged(
-    conn: Any, pg: Any, stage: str, table: str, cols: str, payloads: list, offset: int, then: Any
+    conn: Any,
+    pg: Any,
+    stage: str,
+    table: str,
+    cols: str,
+    payloads: list,
+    offset: int,
+    then: Any,
+    numbered: str = "",
 ) -> Any:
     """COPY the payloads into a new temporary table ``stage`` (the columns ``cols`` of
     ``table``), return ``then(pg)`` and drop the stage. On error the stage goes with the
     transaction's rollback (every batch runs inside atomic()); it is dropped here too whenever
-    the transaction can still run a statement."""
+    the transaction can still run a statement. ``numbered``: the name of an identity column
+    added to the stage, which numbers the rows in COPY order (the batch's row order)."""
     pg.execute(
         f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
     )
+    if numbered:
+        pg.execute(f"ALTER TABLE {stage} ADD COLUMN {numbered} bigint GENERATED ALWAYS AS IDENTITY")
     try:
         _copy(pg, stage, cols, payloads, offset)
         result = then(pg)
@@ -207,9 +223,10 @@ def _staged(
     return result
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
+def write_batch(ins: Any, rows: list[Any], offset: int) -> list[Any] | None:
     """Write one batch of a BulkInserter with COPY (through a staging table for
-    ignore_conflicts and update_conflicts)."""
+    ignore_conflicts and update_conflicts). An upsert of instances whose ids bulk_create
+    would set returns the id of every row of the batch, in row order."""
     conn = ins.connection
     conn.ensure_connection()
     payloads = _payloads(ins, rows, offset)
@@ -218,7 +235,7 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         pg = cursor.cursor
         if not (ins.ignore_conflicts or ins.update_conflicts):
             _copy(pg, table, cols, payloads, offset)
-            return
+            return None
         if ins.update_conflicts:
             suffix = conn.ops.on_conflict_suffix_sql(
                 ins.columns,
@@ -229,8 +246,33 @@ def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
         else:
             suffix = "ON CONFLICT DO NOTHING"
         stage = conn.ops.quote_name(f"djfast_stage_{id(ins):x}")
-        insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
-        _staged(conn, pg, stage, table, cols, payloads, offset, lambda pg: pg.execute(insert))
+        batch = ins._pk_batch
+        if not (
+            ins.update_conflicts
+            and batch is not None
+            and batch.returning
+            and batch.pending
+            and ins._pk_auto is not None
+        ):
+            insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {suffix}"
+            _staged(conn, pg, stage, table, cols, payloads, offset, lambda pg: pg.execute(insert))
+            return None
+        # rows without a key, of instances whose ids bulk_create sets: the id of the row each
+        # one inserted or updated, from RETURNING in the stage's row order (its rows numbered
+        # as COPY reads them; the INSERT reads them in that order, takes the DEFAULT nextval
+        # for each in turn and returns one row per row read)
+        rn = conn.ops.quote_name("djfast_row")
+        pk = conn.ops.quote_name(ins._pk_auto.column)
+        insert = (
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ORDER BY {rn} "
+            f"{suffix} RETURNING {pk}"
+        )
+
+        def returning(pg: Any) -> list[Any]:
+            pg.execute(insert)
+            return [row[0] for row in pg.fetchall()]
+
+        return _staged(conn, pg, stage, table, cols, payloads, offset, returning, rn)
 
 
 def update_batch(upd: Any, rows: list[Any], offset: int) -> int:

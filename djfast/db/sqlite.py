@@ -5,6 +5,7 @@ date, time, datetime and boolean columns read as stored and written by C."""
 from __future__ import annotations
 
 import decimal
+import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -52,8 +53,9 @@ def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> lis
     the batch (bulk_create inserts those first). Read under the write lock of the batch's
     transaction (taken by a no-op UPDATE first), so no other connection can insert in between:
     SQLite has one writer, and a stale read snapshot cannot take the lock (SQLITE_BUSY).
-    None when ids are not returned here: the database assigns them (NULL)."""
-    if not returning:
+    None when ids are not returned here, or for an upsert: the database assigns them (NULL),
+    and RETURNING gives each row's id, the existing one for a row that updated (write_batch)."""
+    if not returning or ins.update_conflicts:
         return None
     conn = ins.connection
     qn = conn.ops.quote_name
@@ -74,26 +76,68 @@ def draw_pks(ins: Any, n: int, explicit_max: int | None, returning: bool) -> lis
     return list(range(base + 1, base + 1 + n))
 
 
-def write_batch(ins: Any, rows: list[Any], offset: int) -> None:
-    """Write one batch of a BulkInserter with executemany."""
+def write_batch(ins: Any, rows: list[Any], offset: int) -> list[int] | None:
+    """Write one batch of a BulkInserter with executemany. An upsert of instances whose ids
+    bulk_create would set is written as bulk_create writes it instead, multi-row ``INSERT ...
+    VALUES (...), (...) ON CONFLICT ... DO UPDATE ... RETURNING pk``, and returns the ids (of
+    the row each row inserted or updated)."""
     params = ins._config[0].sqlite_params(rows, offset)
     table, cols = ins._table_sql()
     on_conflict = OnConflict.IGNORE if ins.ignore_conflicts else None
     conn = ins.connection
-    insert = conn.ops.insert_statement(on_conflict=on_conflict)
-    sql = f"{insert} {table} ({cols}) VALUES ({', '.join(['?'] * len(ins._write_columns))})"
+    insert = f"{conn.ops.insert_statement(on_conflict=on_conflict)} {table} ({cols}) VALUES "
+    one = f"({', '.join(['?'] * len(ins._write_columns))})"
+    tail = ""
     if ins.update_conflicts:  # one row per statement: a repeated key updates, as bulk_create's
-        sql += " " + conn.ops.on_conflict_suffix_sql(
+        tail = " " + conn.ops.on_conflict_suffix_sql(
             ins.columns,
             OnConflict.UPDATE,
             [f.column for f in ins.update_fields],
             [f.column for f in ins.unique_fields],
         )
+    batch = ins._pk_batch
+    returning = (
+        ins.update_conflicts
+        and batch is not None
+        and batch.returning
+        and batch.pending
+        and ins._pk_auto is not None
+    )
     with conn.cursor() as cursor, conn.wrap_database_errors:
         conn.validate_no_broken_transaction()
+        if returning:
+            tail += f" RETURNING {conn.ops.quote_name(ins._pk_auto.column)}"
+            return _returning(cursor.cursor, insert, one, tail, params)
         # sqlite3's own executemany over the list: Django's wrapper only rewrites %s
         # placeholders and tees the parameter iterator, which costs per row.
-        sqlite3.Cursor.executemany(cursor.cursor, sql, params)
+        sqlite3.Cursor.executemany(cursor.cursor, insert + one + tail, params)
+    return None
+
+
+def _returning(raw: Any, insert: str, one: str, tail: str, params: list[Any]) -> list[int]:
+    """Run ``insert`` over ``params`` in multi-row statements (as many rows as SQLite's
+    variable limit allows, up to 2,000) ending in ``tail`` (its RETURNING); the ids in row
+    order. SQLite applies the rows of a statement one by one in order (a key repeated in the
+    statement updates the row an earlier one inserted, as executemany's statements would) and
+    returns their rows in that order: bulk_create relies on the same order for its ids, and
+    tests/test_bulk_pk.py checks every id against the table."""
+    ncols = one.count("?")
+    limit = raw.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(2000, limit // ncols))
+    full = f"{insert}{', '.join([one] * per)}{tail}"
+    # sqlite3's own execute, as for executemany: Django's wrapper rewrites the SQL per call
+    execute = sqlite3.Cursor.execute
+    ids: list[int] = []
+    for start in range(0, len(params), per):
+        chunk = params[start : start + per]
+        sql = full if len(chunk) == per else f"{insert}{', '.join([one] * len(chunk))}{tail}"
+        got = execute(raw, sql, list(itertools.chain.from_iterable(chunk))).fetchall()
+        if len(got) != len(chunk):
+            raise RuntimeError(
+                f"djfast.bulk: ids returned ({len(got)}) != rows written ({len(chunk)})."
+            )
+        ids.extend([row[0] for row in got])
+    return ids
 
 
 # ---------------------------------------------------------------- CSV exports (csv_native)
