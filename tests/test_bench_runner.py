@@ -190,3 +190,24 @@ def test_csv_native_variant_is_timed_and_checked_once_streamingcsv_reads_nativel
     native_rows = [r for rec in records for r in rec["variants"] if r["variant"] == "djfast native"]
     assert all(r["seconds_per_call"] > 0 for r in native_rows)
     assert True in calls and False in calls  # "djfast orm" forces native=False
+
+
+def test_case_filter_runs_only_matching_cases(monkeypatch, capsys):
+    from djfast.bench import Case, Options, Variant, runner
+
+    ran = []
+
+    def variant(label: str) -> Variant:
+        return Variant(label, lambda: ran.append(label))
+
+    cases = [
+        Case("g", "insert rows", [variant("django"), variant("djfast insert")], number=1),
+        Case("g", "upsert rows", [variant("django"), variant("djfast upsert")], number=1),
+    ]
+    monkeypatch.setattr(runner, "load_cases", lambda groups, opts: cases)
+    opts = Options(repeats=1)
+    records = runner.run(["g"], opts, match="upsert")
+    assert [r["case"] for r in records] == ["upsert rows"]
+    assert "djfast insert" not in ran and "djfast upsert" in ran
+    with pytest.raises(SystemExit, match="no case"):
+        runner.run(["g"], opts, match="nothing")

@@ -1,5 +1,5 @@
 """``python -m djfast.bench [--quick] [--only gzip,csv,bulk,keys] [--db sqlite|postgresql|mysql]
-[--json FILE]``: djfast vs stock Django (and the raw floor), side by side in one run."""
+[--case TEXT] [--json FILE]``: djfast vs stock Django (and the raw floor), side by side in one run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups: {GROUPS}")
     p.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql", "mysql"])
     p.add_argument("--repeats", type=int, default=None, help="timed repeats per variant")
+    p.add_argument(
+        "--case", metavar="TEXT", help="only the cases whose name contains TEXT (e.g. upsert)"
+    )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = p.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     configure(opts)
     from djfast.bench.runner import run
 
-    run(args.groups, opts, json_path=args.json)
+    run(args.groups, opts, json_path=args.json, match=args.case)
     return 0
 
 

@@ -170,11 +170,16 @@ def load_cases(groups: Iterable[str], opts: Options) -> list[Case]:
     return cases
 
 
-def run(groups: Iterable[str], opts: Options, json_path: str | None = None) -> list[dict[str, Any]]:
+def run(
+    groups: Iterable[str], opts: Options, json_path: str | None = None, match: str | None = None
+) -> list[dict[str, Any]]:
+    """Runs the groups' cases (only those whose name contains ``match``, when given)."""
     groups = list(groups)
     progress = sys.stderr
     print(f"djfast.bench: loading {', '.join(groups)} (db={opts.db})", file=progress, flush=True)
-    cases = load_cases(groups, opts)
+    cases = [c for c in load_cases(groups, opts) if match is None or match in c.name]
+    if not cases:
+        raise SystemExit(f"djfast.bench: no case of {', '.join(groups)} matches {match!r}")
     records = []
     for i, case in enumerate(cases, 1):
         print(
