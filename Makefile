@@ -67,7 +67,7 @@ bench: build
 	$(VPY) -m djfast.bench $(BENCH_ARGS)
 
 test: deps-test build lint ctest ctest-valgrind ctest-asan fuzz-smoke sdist-check pytest pytest-django42 \
-      test-asan-ci wheel wheel-check bench-e2e-smoke
+      test-asan-ci wheel wheel-check bench-e2e-smoke soak-smoke
 	@echo "djfast: every test suite passed"
 
 # ---------------------------------------------------------------- lint
