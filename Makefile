@@ -283,7 +283,7 @@ test-asan-ci:
 
 # A few minutes' subset for development: the test files that drive every C entry point.
 ASAN_SMOKE_FILES := tests/test_cache_keys.py tests/test_asan_supp.py tests/test_compress_engine.py \
-  tests/test_compress_cache.py \
+  tests/test_compress_cache.py tests/test_compress_isal.py tests/test_compress_brotli.py \
   tests/test_bulk_encoder.py tests/test_csv.py tests/test_csv_formula.py tests/test_csv_native.py \
   tests/test_bulk.py tests/test_bad_input.py
 .PHONY: test-asan-smoke
