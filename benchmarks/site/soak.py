@@ -117,12 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         # Warm up, with more connections than the soak (see the module's docstring, point 2),
         # until two counted rounds running raise no worker's peak RSS by more than half the
-        # limit: caches and buffers have reached their working size at full concurrency. RSS is sampled
-        # every 0.2 s and peaks are compared, because a worker's RSS swings by several MB with
-        # the responses in flight when it is read.
-        # A round counts only when every worker did its share of the work (CPU time) and the
-        # round served at least two requests per connection: on a loaded machine a round can
-        # pass with one worker idle or with a handful of requests, and show no growth for that.
+        # limit: caches and buffers have reached their working size at full concurrency. RSS
+        # is sampled every 0.2 s and peaks are compared, because a worker's RSS swings by
+        # several MB with the responses in flight when it is read. A round counts only when
+        # every worker did its share of the work (CPU time) and the round served at least two
+        # requests per connection: on a loaded machine a round can pass with one worker idle
+        # or with a handful of requests, and show no growth for that. Growth in any round,
+        # counted or not, starts the count again.
         warm_peak: dict[int, int] = {}
         steady = 0
         for n in range(warmup_rounds):
@@ -142,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                 + ("" if counted else " (not counted: a worker idle or too few requests)"),
                 flush=True,
             )
-            if counted:
-                steady = steady + 1 if n >= 1 and grew <= rss_limit_kib // 2 else 0
+            if n == 0 or grew > rss_limit_kib // 2:
+                steady = 0
+            elif counted:
+                steady += 1
             if steady >= 2:
                 break
         if steady < 2:
