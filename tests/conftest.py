@@ -40,16 +40,31 @@ def service_reachable(name: str) -> bool:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _responses_do_not_touch_connections():
+def _restore_close_old_connections():
+    """Django's own receiver is connected again when the session ends."""
+    yield
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _responses_do_not_touch_connections(_restore_close_old_connections):
     """Closing a response sends request_finished, whose close_old_connections handler would touch
-    a database connection left open by an earlier test. Django's test client disconnects that
-    handler while it handles a request; tests that close responses by hand get the same."""
+    a database connection left open by an earlier test (in a test without database access,
+    pytest-django's "Database access not allowed"). Django's test client disconnects that
+    handler while it handles a request; tests that close responses by hand get the same.
+
+    Before every test, not once per session: Django's test client connects the handler again
+    after each request it serves (and some fixtures here reconnect it on teardown), so a
+    session-wide disconnect held only until the first test that used the client, and whether a
+    later test met the handler depended on which files ran before it."""
     from django.core import signals
     from django.db import close_old_connections
 
     signals.request_finished.disconnect(close_old_connections)
     yield
-    signals.request_finished.connect(close_old_connections)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -73,7 +73,7 @@ def test_the_matcher_would_catch_a_broad_pattern() -> None:
 
 @pytest.mark.skipif(
     not os.environ.get("DJFAST_ASAN_PKG") or os.environ.get("DJFAST_ASAN_LEAKS") == "0",
-    reason="runs under make test-asan (the smoke in make test runs without leak detection)",
+    reason="runs under make test-asan (make test's test-asan-ci runs without leak detection)",
 )
 def test_leak_detection_is_live_under_make_test_asan() -> None:
     # With the same environment (libasan preloaded, the suppressions file), a block lost by
