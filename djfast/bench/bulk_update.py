@@ -256,6 +256,10 @@ def cases(opts: Options) -> list[Case]:
         with BulkInserter(BenchSync, FIELDS, **conflict) as ins:
             ins.add_many([BenchSync(**d) for d in dicts])
 
+    def build_instances() -> None:
+        # the instance variants' own first step, alone: a floor for any instance upsert
+        [BenchSync(**d) for d in dicts]
+
     upsert = Case(
         group="bulk",
         name=f"upsert {n:,} BenchSync rows, half new ({opts.db})",
@@ -274,10 +278,12 @@ def cases(opts: Options) -> list[Case]:
                 check=checked(djfast_upsert_instances, django_upsert, seed_upsert, False),
             ),
             _raw(opts.db, "upsert", fresh, FIELDS, seed_upsert),
+            Variant("build instances only", build_instances),
         ],
         unit="rows",
         work=float(n),
         number=1,
-        note="bulk_create(update_conflicts=True) vs BulkInserter upsert; seeded with half",
+        note="bulk_create(update_conflicts=True) vs BulkInserter upsert; seeded with half; "
+        "'build instances only' writes nothing (the instance variants' first step)",
     )
     return [update, upsert]
