@@ -636,6 +636,30 @@ malformed:
     return -1;
 }
 
+/* What copy() and pull() check first: every kind known, the feed not in use. Marks the feed
+ * busy and returns a new empty list for the chunks, or NULL with an exception set. */
+static PyObject *djf_feed_begin_copy(djf_csv_feed_obj *f, PyObject *kinds)
+{
+    PyObject *chunks;
+    Py_ssize_t i;
+
+    for (i = 0; i < PyBytes_GET_SIZE(kinds); i++) {
+        if ((unsigned char)PyBytes_AS_STRING(kinds)[i] >= DJF_FEED_NKINDS) {
+            PyErr_SetString(PyExc_ValueError, "unknown column kind");
+            return NULL;
+        }
+    }
+    if (f->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
+        return NULL;
+    }
+    chunks = PyList_New(0);
+    if (chunks != NULL) {
+        f->busy = 1;
+    }
+    return chunks;
+}
+
 /* copy(messages, kinds, loaders) -> list of bytes chunks. */
 static PyObject *djf_feed_copy(djf_csv_feed_obj *f, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -660,20 +684,9 @@ static PyObject *djf_feed_copy(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     msgs = args[0];
     kinds = args[1];
     loaders = args[2];
-    for (i = 0; i < PyBytes_GET_SIZE(kinds); i++) {
-        if ((unsigned char)PyBytes_AS_STRING(kinds)[i] >= DJF_FEED_NKINDS) {
-            PyErr_SetString(PyExc_ValueError, "unknown column kind");
-            return NULL;
-        }
-    }
-    if (f->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
-        return NULL;
-    }
-    f->busy = 1;
-    chunks = PyList_New(0);
+    chunks = djf_feed_begin_copy(f, kinds);
     if (chunks == NULL) {
-        goto error;
+        return NULL;
     }
     for (i = 0; i < PyList_GET_SIZE(msgs); i++) {
         if (PyObject_GetBuffer(PyList_GET_ITEM(msgs, i), &view, PyBUF_SIMPLE) < 0) {
@@ -740,7 +753,6 @@ static PyObject *djf_feed_pull(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     int status = 1;
     int n;
     int rc;
-    Py_ssize_t i;
 
     if (st == NULL) {
         return NULL;
@@ -761,20 +773,9 @@ static PyObject *djf_feed_pull(djf_csv_feed_obj *f, PyObject *const *args, Py_ss
     memcpy(&freemem, &fp, sizeof(fp));
     kinds = args[3];
     loaders = args[4];
-    for (i = 0; i < PyBytes_GET_SIZE(kinds); i++) {
-        if ((unsigned char)PyBytes_AS_STRING(kinds)[i] >= DJF_FEED_NKINDS) {
-            PyErr_SetString(PyExc_ValueError, "unknown column kind");
-            return NULL;
-        }
-    }
-    if (f->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "CSVFeed is already in use");
-        return NULL;
-    }
-    f->busy = 1;
-    chunks = PyList_New(0);
+    chunks = djf_feed_begin_copy(f, kinds);
     if (chunks == NULL) {
-        goto done;
+        return NULL;
     }
     while (PyList_GET_SIZE(chunks) == 0) {
         n = getcopydata(conn, &msg, 1); /* a message libpq has already read, if any */
