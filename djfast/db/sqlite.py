@@ -148,7 +148,8 @@ def _returning(raw: Any, insert: str, one: str, tail: str, params: list[Any]) ->
 # backend converters run in Python again. For an export that is most of the read. A result
 # column that is an expression has no declared type, so no converter: the export's SELECT reads
 # such columns as ``+"table"."column"`` (unary plus: the same value, type and collation, so
-# ORDER BY/GROUP BY positions and DISTINCT are unchanged), C writes the canonical stored text,
+# ORDER BY/GROUP BY positions and DISTINCT are unchanged), C writes the stored ISO text (read as
+# Django's parsers read it: csrc/core/text_read.c),
 # and any other value goes through exactly what the ORM path does: sqlite3's converter for the
 # column's declared type on the bytes sqlite3 would hand it, then Django's converters.
 
