@@ -8,9 +8,6 @@
 #include <limits.h>
 #include <zstd.h>
 
-/* Below this many input bytes the work is too short to pay for releasing the GIL. */
-#define DJF_GIL_THRESHOLD 16384
-
 int djf_compress_get_view(PyObject *obj, Py_buffer *view, const char *what)
 {
     if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) {
@@ -42,7 +39,7 @@ int djf_compress_get_int(PyObject *obj, long lo, long hi, const char *what, long
 }
 
 PyObject *djf_compress_to_bytes(djf_compress_fn fn, void *ctx, const Py_buffer *view, size_t bound,
-                                const char *what)
+                                Py_ssize_t nogil_min, const char *what)
 {
     PyObject *out = NULL;
     PyObject *res = NULL;
@@ -59,7 +56,7 @@ PyObject *djf_compress_to_bytes(djf_compress_fn fn, void *ctx, const Py_buffer *
     }
     {
         /* release the GIL for long work only: the output buffer is already allocated */
-        PyThreadState *ts = view->len >= DJF_GIL_THRESHOLD ? PyEval_SaveThread() : NULL;
+        PyThreadState *ts = view->len >= nogil_min ? PyEval_SaveThread() : NULL;
         rc = fn(ctx, view->buf, (size_t)view->len, (uint8_t *)PyBytes_AS_STRING(out), bound, &len);
         if (ts != NULL) {
             PyEval_RestoreThread(ts);
@@ -218,7 +215,7 @@ static PyObject *gzip_compress(PyObject *module, PyObject *const *args, Py_ssize
         djf_raise_status(rc, "gzip_compress");
         goto done;
     }
-    res = djf_compress_to_bytes(gzip_run, &job, &view, bound, "gzip_compress");
+    res = djf_compress_to_bytes(gzip_run, &job, &view, bound, DJF_GIL_THRESHOLD, "gzip_compress");
 done:
     if (job.c != NULL) {
         put_deflate(st, job.c, job.level);
@@ -268,7 +265,7 @@ static PyObject *zstd_compress(PyObject *module, PyObject *const *args, Py_ssize
         djf_raise_status(rc, "zstd_compress");
         goto done;
     }
-    res = djf_compress_to_bytes(zstd_run, c, &view, bound, "zstd_compress");
+    res = djf_compress_to_bytes(zstd_run, c, &view, bound, DJF_GIL_THRESHOLD, "zstd_compress");
 done:
     djf_compress_put_zstd(st, c);
     PyBuffer_Release(&view);

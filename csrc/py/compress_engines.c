@@ -105,7 +105,8 @@ static PyObject *isal_compress(PyObject *module, PyObject *const *args, Py_ssize
         djf_raise_status(rc, "isal_compress");
         goto done;
     }
-    res = djf_compress_to_bytes(isal_run, &job, &view, bound, "isal_compress");
+    res = djf_compress_to_bytes(isal_run, &job, &view, bound, DJF_ISAL_GIL_THRESHOLD,
+                                "isal_compress");
 done:
     djf_compress_put_isal(st, job.c);
     PyBuffer_Release(&view);
@@ -147,7 +148,8 @@ static PyObject *brotli_compress(PyObject *module, PyObject *const *args, Py_ssi
         djf_raise_status(rc, "brotli_compress");
         goto done;
     }
-    res = djf_compress_to_bytes(brotli_run, &quality, &view, bound, "brotli_compress");
+    res = djf_compress_to_bytes(brotli_run, &quality, &view, bound, DJF_GIL_THRESHOLD,
+                                "brotli_compress");
 done:
     PyBuffer_Release(&view);
     return res;
